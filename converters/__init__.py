@@ -1,0 +1,1 @@
+"""Converters: one module per backend behind one protocol and a registry."""

@@ -1,0 +1,1 @@
+"""Device profiles shipped with edge-bench (one TOML file per device)."""

@@ -1,0 +1,1 @@
+"""The on-device agent: standard library, numpy and one runtime; never torch."""

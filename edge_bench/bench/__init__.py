@@ -1,0 +1,1 @@
+"""The benchmark runner: plans jobs, drives the agent, computes statistics and recall."""

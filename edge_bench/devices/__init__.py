@@ -1,0 +1,1 @@
+"""Devices: transports (local, ssh, adb) behind one interface, and device profiles."""

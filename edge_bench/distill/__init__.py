@@ -1,0 +1,1 @@
+"""Distillation: contrastive training of a teacher and CLIP-KD distillation of students."""

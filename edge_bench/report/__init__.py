@@ -1,0 +1,1 @@
+"""Per-device reports and plots."""
