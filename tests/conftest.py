@@ -1,0 +1,29 @@
+"""Test settings shared by every test: an isolated edge-bench home, no user dirs touched."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+# One home for the whole session, so slow caches (the synthetic set's pixels,
+# preprocessed arrays, converted artifacts) are made once per run.
+_SESSION_HOME = Path(tempfile.mkdtemp(prefix="edge-bench-test-home-"))
+os.environ["EDGE_BENCH_HOME"] = str(_SESSION_HOME)
+os.environ.setdefault("TQDM_DISABLE", "1")
+
+
+@pytest.fixture
+def isolated_home(tmp_path, monkeypatch) -> Path:
+    """A fresh, empty edge-bench home for tests that need a clean store or config."""
+    home = tmp_path / "edge-bench-home"
+    monkeypatch.setenv("EDGE_BENCH_HOME", str(home))
+    return home
+
+
+@pytest.fixture(scope="session")
+def session_home() -> Path:
+    """The session's shared edge-bench home (caches live here)."""
+    return _SESSION_HOME
