@@ -1,0 +1,1 @@
+"""Android phones over adb: native runners (LiteRT benchmark_model, ExecuTorch executor_runner) and their output."""
