@@ -1,0 +1,183 @@
+"""Parse what LiteRT's `benchmark_model` prints, including failed and cut-short runs.
+
+The text comes from `tflite/tools/benchmark/benchmark_model.cc` (google-ai-edge/LiteRT;
+the same file lived under tensorflow/lite/tools/benchmark/ before), lines like
+
+    TFLITE_LOG(INFO) << "Initialized session in " << startup_latency_us / 1e3 << "ms.";
+    TFLITE_LOG(INFO) << "Running benchmark for at least " << min_num_times
+                     << " iterations and at least " << min_secs << " seconds but"
+                     << " terminate if exceeding " << max_secs << " seconds.";
+    TFLITE_LOG(INFO) << "Inference timings in us: " << "Init: " << init_us << ", "
+                     << "First inference: " << warmup_us.first() << ", "
+                     << "Warmup (avg): " << warmup_us.avg() << ", "
+                     << "Inference (avg): " << inference_us.avg();
+    TFLITE_LOG(INFO) << "Memory footprint delta from the start of the tool (MB): "
+                     << "init=" << ... << " overall=" << ...;
+    TFLITE_LOG(INFO) << "Overall peak memory footprint (MB) via periodic monitoring: " << peak_mem_mb;
+
+and the run statistics from `Stat::OutputToStream` (xla/tsl/util/stats_calculator.h):
+`count=N first=F curr=C min=m max=M avg=A std=S`, `count=N curr=C(all same)` when
+every run took the same time, `count=0` when none ran; `StatWithPercentiles` (newer
+LiteRT) appends ` p5=... median=... p95=...`. `TFLITE_LOG` prefixes `INFO: `,
+`WARN: ` (stdout) and `ERROR: `, `FATAL: ` (stderr); builds before ~2.4 print no prefix.
+Numbers are C++ stream output: six significant digits, so `1.23457e+06` for long runs.
+The tool prints statistics only, never the per-run samples.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from edge_bench.android.runstats import NUMBER, RunStats, to_float
+
+_PREFIX = re.compile(r"^(?:(INFO|WARN|WARNING|ERROR|FATAL|VERBOSE): ?)?(.*)$")
+_STAT_LINE = re.compile(r"^count=(\d+)(.*)$")
+_PAIR = re.compile(rf"(\w+)=({NUMBER})")
+_INIT = re.compile(rf"Initialized session in ({NUMBER}) ?ms")
+_RUN_HEADER = re.compile(
+    rf"Running benchmark for at least (\d+) iterations and at least ({NUMBER}) seconds"
+    rf"(?: but terminate if exceeding ({NUMBER}) seconds)?"
+)
+_TIMINGS = re.compile(r"[Ii]nference timings in us: (.*)$")
+_TIMING_ITEM = re.compile(rf"([A-Za-z][A-Za-z ()]*?): ({NUMBER})")
+_FOOTPRINT = re.compile(rf"(?:Memory footprint delta from the start of the tool|Peak memory footprint) \(MB\): init=({NUMBER}) overall=({NUMBER})")
+_PEAK = re.compile(rf"Overall peak memory footprint \(MB\) via periodic monitoring: ({NUMBER})")
+_VMRSS = re.compile(r"^- VmRSS\s*: (\d+) MB")
+_MODEL_SIZE = re.compile(rf"The input model file size \(MB\): ({NUMBER})")
+_PARAM = re.compile(r"^([A-Za-z#][^:\[]*?): \[(.*)\]$")
+
+PHASES = ("load", "init", "warmup", "timed", "report")
+"""The order a run goes through; a failed run stops in one of them."""
+
+
+@dataclass
+class BenchmarkModelReport:
+    """Everything one `benchmark_model` run printed that edge-bench uses (times in microseconds as printed)."""
+
+    params: dict[str, str] = field(default_factory=dict)
+    """The parameters the tool echoed (`Num threads: [4]` -> {"Num threads": "4"})."""
+    model_loaded: bool = False
+    model_size_mb: float | None = None
+    init_ms: float | None = None
+    """From `Initialized session in X ms.`"""
+    run_headers: list[dict] = field(default_factory=list)
+    """One per `Running benchmark for at least ...` line: min_runs, min_secs, max_secs."""
+    warmup: RunStats | None = None
+    timed: RunStats | None = None
+    timings_us: dict[str, float] = field(default_factory=dict)
+    """The `Inference timings in us:` line: Init, First inference, Warmup (avg), Inference (avg)."""
+    footprint_init_mb: float | None = None
+    footprint_overall_mb: float | None = None
+    peak_footprint_mb: float | None = None
+    vm_rss_end_mb: float | None = None
+    delegates: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    failed: bool = False
+    """`Benchmarking failed.` was printed."""
+
+    @property
+    def phase_reached(self) -> str:
+        """The last phase the output shows finished ('' when not even the model loaded)."""
+        done = [self.model_loaded, self.init_ms is not None or "Init" in self.timings_us,
+                self.warmup is not None, self.timed is not None, bool(self.timings_us)]
+        reached = ""
+        for name, ok in zip(PHASES, done):
+            if not ok:
+                break
+            reached = name
+        return reached
+
+    @property
+    def failed_phase(self) -> str | None:
+        """The phase the run stopped in, or None when the output is complete."""
+        reached = self.phase_reached
+        if reached == "report" and not self.failed and not self.errors:
+            return None
+        index = PHASES.index(reached) + 1 if reached else 0
+        return PHASES[min(index, len(PHASES) - 1)]
+
+
+def parse_stat_line(text: str) -> RunStats | None:
+    """Parse one `count=...` line of `Stat::OutputToStream` (values in microseconds)."""
+    match = _STAT_LINE.match(text.strip())
+    if not match:
+        return None
+    count = int(match.group(1))
+    values = {key: to_float(value) for key, value in _PAIR.findall(match.group(2))}
+    if count == 0:
+        return RunStats(count=0)
+    if "(all same)" in match.group(2) or ("min" not in values and "curr" in values):
+        same = values.get("curr")
+        return RunStats(count=count, first=same, last=same, min=same, max=same, mean=same, std=0.0,
+                        p5=values.get("p5"), median=values.get("median", same if count == 1 else None),
+                        p95=values.get("p95"), all_same=True)
+    return RunStats(
+        count=count, first=values.get("first"), last=values.get("curr"), min=values.get("min"),
+        max=values.get("max"), mean=values.get("avg"), std=values.get("std"),
+        p5=values.get("p5"), median=values.get("median"), p95=values.get("p95"),
+    )
+
+
+def _timings(text: str) -> dict[str, float]:
+    return {name.strip(): to_float(value) for name, value in _TIMING_ITEM.findall(text)}
+
+
+def _take_stats(report: BenchmarkModelReport, stats: RunStats) -> None:
+    # The first `Running benchmark ...` block is the warm-up, the second the timed runs.
+    if len(report.run_headers) >= 2 and report.timed is None:
+        report.timed = stats
+    elif report.warmup is None:
+        report.warmup = stats
+
+
+def _parse_line(report: BenchmarkModelReport, level: str | None, text: str, expect_stats: bool) -> bool:
+    """Fold one line into the report; returns whether the next stats line is expected."""
+    if level in ("ERROR", "FATAL"):
+        report.errors.append(text)
+        report.failed = report.failed or text.startswith("Benchmarking failed")
+    elif level in ("WARN", "WARNING"):
+        report.warnings.append(text)
+    if text.startswith("Benchmarking failed"):
+        report.failed = True
+    if expect_stats and (stats := parse_stat_line(text)) is not None:
+        _take_stats(report, stats)
+        return False
+    if match := _RUN_HEADER.search(text):
+        report.run_headers.append({"min_runs": int(match.group(1)), "min_secs": to_float(match.group(2)),
+                                   "max_secs": to_float(match.group(3)) if match.group(3) else None})
+        return True
+    if text.startswith("Loaded model"):
+        report.model_loaded = True
+    elif match := _INIT.search(text):
+        report.init_ms = to_float(match.group(1))
+        report.model_loaded = True
+    elif match := _TIMINGS.search(text):
+        report.timings_us = _timings(match.group(1))
+    elif match := _FOOTPRINT.search(text):
+        report.footprint_init_mb, report.footprint_overall_mb = to_float(match.group(1)), to_float(match.group(2))
+    elif match := _PEAK.search(text):
+        report.peak_footprint_mb = to_float(match.group(1))
+    elif match := _VMRSS.match(text):
+        report.vm_rss_end_mb = float(match.group(1))
+    elif match := _MODEL_SIZE.search(text):
+        report.model_size_mb = to_float(match.group(1))
+    elif "delegate" in text and text.startswith(("Created TensorFlow Lite", "Explicitly applied")):
+        report.delegates.append(text)
+    elif match := _PARAM.match(text):
+        report.params[match.group(1).strip()] = match.group(2)
+    return expect_stats
+
+
+def parse_benchmark_model_output(text: str) -> BenchmarkModelReport:
+    """Parse the combined stdout and stderr of one `benchmark_model` run, complete or not."""
+    report = BenchmarkModelReport()
+    expect_stats = False
+    for raw in text.splitlines():
+        match = _PREFIX.match(raw.rstrip())
+        level, body = match.group(1), match.group(2).strip()
+        if not body:
+            continue
+        expect_stats = _parse_line(report, level, body, expect_stats)
+    return report
