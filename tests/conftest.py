@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+# Fixtures shared across test modules: a real sshd on loopback (tests/sshd.py).
+pytest_plugins = ["sshd"]
+
 # One home for the whole session, so slow caches (the synthetic set's pixels,
 # preprocessed arrays, converted artifacts) are made once per run.
 _SESSION_HOME = Path(tempfile.mkdtemp(prefix="edge-bench-test-home-"))

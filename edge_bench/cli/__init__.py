@@ -28,6 +28,7 @@ app = typer.Typer(
 COMMAND_MODULES = [
     "edge_bench.cli.models_cmd",
     "edge_bench.cli.eval_cmd",
+    "edge_bench.cli.devices_cmd",
 ]
 
 

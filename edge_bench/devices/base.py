@@ -1,0 +1,187 @@
+"""The one interface every transport offers: run, push, pull, info, check, close.
+
+Commands are argv lists, never shell strings: remote transports quote every
+argument with `shlex.quote`, so an argument reaches the program verbatim.
+Relative remote paths resolve under the profile's working directory.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+import shlex
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from edge_bench.devices.errors import RemoteCommandFailed
+from edge_bench.devices.profile import DeviceProfile
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What a command that ran produced: its exit status and both output streams."""
+
+    returncode: int
+    stdout: bytes
+    stderr: bytes
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """True when the command exited 0."""
+        return self.returncode == 0
+
+    def text(self) -> str:
+        """stdout decoded as UTF-8 (undecodable bytes replaced)."""
+        return self.stdout.decode("utf-8", "replace")
+
+    def check(self, what: str) -> CommandResult:
+        """Self when the command exited 0, else a RemoteCommandFailed quoting its stderr."""
+        if not self.ok:
+            detail = " ".join(self.stderr.decode("utf-8", "replace").split())[-300:]
+            raise RemoteCommandFailed(f"{what} failed with exit status {self.returncode}: {detail or 'no output'}")
+        return self
+
+
+class Transport(ABC):
+    """A way to run commands and move files on one device.
+
+    Subclasses set the capability flags below, register with
+    `edge_bench.devices.registry.register_transport`, and implement `run`,
+    `push`, `pull` and `check`. Use as a context manager, or call `close()`.
+    """
+
+    name: ClassVar[str] = ""
+    """The profile's `transport` value."""
+    remote: ClassVar[bool] = True
+    """Commands run on another machine."""
+    default_workdir: ClassVar[str] = "/tmp/edge-bench"
+    """Working directory when the profile sets none."""
+    binary: ClassVar[str | None] = None
+    """Client program this transport drives (ssh, adb), or None."""
+
+    def __init__(self, profile: DeviceProfile) -> None:
+        self.profile = profile
+        self._workdir_ready = False
+
+    # --- class-level description and checks -------------------------------------------
+
+    @classmethod
+    def address(cls, profile: DeviceProfile) -> str:
+        """Where the profile's device is, for people."""
+        return cls.name
+
+    @classmethod
+    def validate(cls, profile: DeviceProfile, source: str) -> None:
+        """Raise ConfigError when the profile lacks what this transport needs."""
+
+    # --- paths -------------------------------------------------------------------------
+
+    @property
+    def workdir(self) -> str:
+        """The device-side working directory (created on first use)."""
+        return self.profile.workdir or self.default_workdir
+
+    @property
+    def python(self) -> str | None:
+        """The device's Python, or None when the device has none."""
+        return self.profile.python or None
+
+    def resolve(self, remote: str) -> str:
+        """A device path: absolute or '~/' paths as given, others under the workdir."""
+        if remote.startswith(("/", "~/")) or remote == "~":
+            return remote
+        return posixpath.join(self.workdir, remote)
+
+    # --- the interface -----------------------------------------------------------------
+
+    @abstractmethod
+    def run(
+        self, argv: list[str], timeout: float | None = None, input: bytes | None = None, env: dict[str, str] | None = None
+    ) -> CommandResult:
+        """Run `argv` in the workdir with the profile's env (plus `env`); its exit status
+        comes back in the result. No exit status (connection failure) raises
+        ConnectionFailed / ConnectionLost; a timeout raises CommandTimeout."""
+
+    @abstractmethod
+    def push(self, local: Path, remote: str) -> None:
+        """Copy a local file or folder to exactly `remote` (a folder's contents go into it)."""
+
+    @abstractmethod
+    def pull(self, remote: str, local: Path) -> None:
+        """Copy a device file or folder to exactly `local` (a folder's contents go into it)."""
+
+    @abstractmethod
+    def check(self, timeout: float | None = None) -> None:
+        """Return when the device is reachable and its workdir usable, else raise DeviceError."""
+
+    def info(self) -> dict:
+        """The device fingerprint: CPU, frequencies, memory, OS, temperatures, runtimes."""
+        from edge_bench.devices.info import collect_info
+
+        return collect_info(self)
+
+    def close(self) -> None:
+        """Release connections and temporary files; safe to call twice."""
+
+    def __enter__(self) -> Transport:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+# --- shell scripts for remote transports ------------------------------------------------
+
+EXIT_MARK = "edge-bench-exit-status:"
+"""Printed to stderr after the command with its status: its absence means no status."""
+
+_EXIT_RE = re.compile(rb"edge-bench-exit-status:(\d+)\r?\n?\Z")
+
+
+def shell_path(path: str) -> str:
+    """A device path as one shell word; a leading '~/' stays the remote home."""
+    if path == "~":
+        return '"$HOME"'
+    if path.startswith("~/"):
+        return '"$HOME"/' + shlex.quote(path[2:])
+    return shlex.quote(path)
+
+
+def posix_parent(path: str) -> str:
+    """The parent folder of a device path ('.' for a bare name)."""
+    head = path.rstrip("/").rpartition("/")[0]
+    return head or ("/" if path.startswith("/") else ".")
+
+
+def command_script(argv: list[str], workdir: str, env: dict[str, str], make_workdir: bool) -> str:
+    """A POSIX shell line that runs `argv` verbatim in `workdir` with `env`, then reports
+    the exit status on stderr (see `split_status`)."""
+    return wrap_script(" ".join(shlex.quote(arg) for arg in argv), workdir, env, make_workdir)
+
+
+def wrap_script(body: str, workdir: str, env: dict[str, str], make_workdir: bool) -> str:
+    """A trusted shell `body` run in `workdir` with `env` in a subshell, then its exit
+    status on stderr."""
+    wd = shell_path(workdir)
+    steps = [f"mkdir -p {wd}"] if make_workdir else []
+    steps.append(f"cd {wd}")
+    steps += [f"export {shlex.quote(f'{key}={value}')}" for key, value in env.items()]
+    steps.append(f"{{ {body}\n}}")
+    # A subshell, so that not even `exit` or `exec` in the body skips the report.
+    return "(" + " && ".join(steps) + f'); echo "{EXIT_MARK}$?" >&2'
+
+
+def split_status(stdout: bytes, stderr: bytes) -> tuple[int | None, bytes, bytes]:
+    """The exit status reported by `command_script` and both streams without the report;
+    None when the report is missing (the connection failed before the command ended).
+    The report is looked for in stderr, then in stdout (clients that merge the streams)."""
+    match = _EXIT_RE.search(stderr)
+    if match:
+        return int(match.group(1)), stdout, stderr[: match.start()]
+    match = _EXIT_RE.search(stdout)
+    if match:
+        return int(match.group(1)), stdout[: match.start()], stderr
+    return None, stdout, stderr

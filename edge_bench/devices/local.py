@@ -1,0 +1,117 @@
+"""The local transport: this machine, through subprocess and a working folder.
+
+With no `workdir` in the profile, a temporary folder is used and removed on
+`close()`. push and pull are copies.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from edge_bench.devices.base import CommandResult, Transport
+from edge_bench.devices.errors import CommandTimeout, RemoteCommandFailed
+from edge_bench.devices.profile import DeviceProfile
+from edge_bench.devices.registry import register_transport
+
+
+@register_transport
+class LocalTransport(Transport):
+    """The machine edge-bench runs on."""
+
+    name = "local"
+    remote = False
+    default_workdir = ""
+
+    def __init__(self, profile: DeviceProfile) -> None:
+        super().__init__(profile)
+        self._temp: str | None = None
+
+    @classmethod
+    def address(cls, profile: DeviceProfile) -> str:
+        """Always this machine."""
+        return "this machine"
+
+    @property
+    def workdir(self) -> str:
+        """The profile's folder, or a temporary one made on first use."""
+        if self.profile.workdir:
+            return os.path.expanduser(self.profile.workdir)
+        if self._temp is None:
+            self._temp = tempfile.mkdtemp(prefix="edge-bench-local-")
+        return self._temp
+
+    @property
+    def python(self) -> str | None:
+        """The profile's Python, or the one running edge-bench."""
+        return self.profile.python or sys.executable
+
+    def resolve(self, remote: str) -> str:
+        """Like Transport.resolve, with '~' expanded."""
+        return os.path.expanduser(super().resolve(remote))
+
+    def _ready_workdir(self) -> str:
+        workdir = self.workdir
+        if not self._workdir_ready:
+            try:
+                os.makedirs(workdir, exist_ok=True)
+            except OSError as exc:
+                raise RemoteCommandFailed(f"cannot create the working directory {workdir}: {exc.strerror}") from None
+            self._workdir_ready = True
+        return workdir
+
+    def run(
+        self, argv: list[str], timeout: float | None = None, input: bytes | None = None, env: dict[str, str] | None = None
+    ) -> CommandResult:
+        """Run `argv` here; a program that does not exist exits 127 like in a shell."""
+        cwd = self._ready_workdir()
+        started = time.perf_counter()
+        try:
+            proc = subprocess.run(argv, cwd=cwd, env={**os.environ, **self.profile.env, **(env or {})}, input=input,
+                                  capture_output=True, timeout=timeout, stdin=None if input is not None else subprocess.DEVNULL)
+        except subprocess.TimeoutExpired:
+            raise CommandTimeout(f"{argv[0]} did not finish within {timeout:g} s and was stopped") from None
+        except (FileNotFoundError, PermissionError) as exc:
+            code = 127 if isinstance(exc, FileNotFoundError) else 126
+            return CommandResult(code, b"", f"{argv[0]}: {exc.strerror}\n".encode(), time.perf_counter() - started)
+        return CommandResult(proc.returncode, proc.stdout, proc.stderr, time.perf_counter() - started)
+
+    def push(self, local: Path, remote: str) -> None:
+        """Copy a file or folder into the working folder (or an absolute path)."""
+        self._ready_workdir()
+        _copy(Path(local), Path(self.resolve(remote)))
+
+    def pull(self, remote: str, local: Path) -> None:
+        """Copy a file or folder out of the working folder (or an absolute path)."""
+        self._ready_workdir()
+        _copy(Path(self.resolve(remote)), Path(local))
+
+    def check(self, timeout: float | None = None) -> None:
+        """The working folder can be created."""
+        self._ready_workdir()
+
+    def close(self) -> None:
+        """Remove the temporary working folder, if one was made."""
+        if self._temp is not None:
+            shutil.rmtree(self._temp, ignore_errors=True)
+            self._temp = None
+            self._workdir_ready = False
+
+
+def _copy(source: Path, dest: Path) -> None:
+    """A file to exactly `dest`, or a folder's contents into `dest`."""
+    try:
+        if source.is_dir():
+            shutil.copytree(source, dest, dirs_exist_ok=True, symlinks=True)
+        elif source.is_file():
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, dest)
+        else:
+            raise RemoteCommandFailed(f"cannot copy {source}: no such file or folder")
+    except OSError as exc:
+        raise RemoteCommandFailed(f"cannot copy {source} to {dest}: {exc.strerror or exc}") from None
