@@ -77,26 +77,35 @@ class BenchmarkModelReport:
     failed: bool = False
     """`Benchmarking failed.` was printed."""
 
+    def _checks(self) -> list[tuple[str, bool]]:
+        # The timed block's header is printed only after a warm-up that succeeded
+        # (`Run()` returns early on a failed invoke), and the summary line only after
+        # the timed runs, so each phase is proven by what follows it.
+        return [
+            ("load", self.model_loaded),
+            ("init", self.init_ms is not None or "Init" in self.timings_us),
+            ("warmup", len(self.run_headers) >= 2 or self.timed is not None),
+            ("timed", bool(self.timings_us)),
+        ]
+
     @property
     def phase_reached(self) -> str:
-        """The last phase the output shows finished ('' when not even the model loaded)."""
-        done = [self.model_loaded, self.init_ms is not None or "Init" in self.timings_us,
-                self.warmup is not None, self.timed is not None, bool(self.timings_us)]
+        """The last phase the output shows finished ('' when not even the model loaded; 'report' when all did)."""
         reached = ""
-        for name, ok in zip(PHASES, done):
+        for name, ok in self._checks():
             if not ok:
-                break
+                return reached
             reached = name
-        return reached
+        return "report"
 
     @property
     def failed_phase(self) -> str | None:
-        """The phase the run stopped in, or None when the output is complete."""
-        reached = self.phase_reached
-        if reached == "report" and not self.failed and not self.errors:
-            return None
-        index = PHASES.index(reached) + 1 if reached else 0
-        return PHASES[min(index, len(PHASES) - 1)]
+        """The phase the run stopped in, or None when the output is complete and did not fail."""
+        for name, ok in self._checks():
+            if not ok:
+                return name
+        # Everything printed but `Benchmarking failed.`: an invoke failed in the timed runs.
+        return "timed" if self.failed else None
 
 
 def parse_stat_line(text: str) -> RunStats | None:
