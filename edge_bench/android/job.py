@@ -89,10 +89,10 @@ def run_android_job(transport: Any, profile: Any, job: dict, local_root: Path,
     settings = profile if isinstance(profile, AndroidSettings) else settings_from_profile(profile)
     emit = on_event or _quiet
     backend = job["backend"]
+    emit("connect", {})
+    transport.check()  # no device, unauthorised, offline: the first thing a user must fix
     runner = runner_for(backend)
     location = settings.runner(backend)
-    emit("connect", {})
-    transport.check()
     device = AndroidDevice(transport, settings)
     emit("fingerprint", {})
     fingerprint = device.fingerprint()

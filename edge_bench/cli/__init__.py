@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "edge_bench.cli.models_cmd",
     "edge_bench.cli.eval_cmd",
     "edge_bench.cli.devices_cmd",
+    "edge_bench.cli.android_cmd",
 ]
 
 
