@@ -177,3 +177,15 @@ def test_partial_iterations_are_kept():
     report = parse_executor_runner_output(fixture("executor_runner_segfault_partial.txt"))
     assert report.iterations_ms == pytest.approx([8.030412, 4.388170, 4.247003])
     assert report.iterations_planned == 61 and report.executed is None
+
+
+def test_litert_compiled_model_tool_summary():
+    """The prebuilt LiteRT `benchmark_model` (CompiledModel API) prints its own summary in ms and MB."""
+    report = parse_benchmark_model_output(fixture("benchmark_model_litert_compiled_model.txt"))
+    assert report.tool == "compiled_model" and report.failed_phase is None
+    assert report.timings_us == {"Init": pytest.approx(52930), "First inference": pytest.approx(8310),
+                                 "Warmup (avg)": pytest.approx(4830), "Inference (avg)": pytest.approx(4570)}
+    assert report.timed.count == 219 and report.timed.median == 4531  # the shared run loop's statistics
+    assert (report.footprint_init_mb, report.footprint_overall_mb, report.peak_footprint_mb) == (21.10, 23.42, 30.12)
+    assert report.warnings[0].startswith("Unconsumed cmdline flags: --input_layer=args_0")
+    assert parse_benchmark_model_output(fixture("benchmark_model_litert_ok.txt")).tool == "interpreter"

@@ -20,6 +20,19 @@ and the run statistics from `Stat::OutputToStream` (xla/tsl/util/stats_calculato
 every run took the same time, `count=0` when none ran; `StatWithPercentiles` (newer
 LiteRT) appends ` p5=... median=... p95=...`. `TFLITE_LOG` prefixes `INFO: `,
 `WARN: ` (stdout) and `ERROR: `, `FATAL: ` (stderr); builds before ~2.4 print no prefix.
+
+The LiteRT CompiledModel tool (`litert/tools/benchmark_litert_model.h`, the prebuilt
+`benchmark_model` downloads) runs the same `BenchmarkModel::Run` loop, so the lines above
+up to the run statistics are the same, but it prints its own summary through `LITERT_LOG`
+(`INFO: [benchmark_litert_model.h:NN] ` prefix) instead of "Inference timings in us":
+
+    LITERT_LOG(LITERT_INFO, "Model initialization: %.2f ms", init_us / 1000.0);
+    LITERT_LOG(LITERT_INFO, "Warmup (first):       %.2f ms", warmup_us.first() / 1000.0);
+    LITERT_LOG(LITERT_INFO, "Inference (avg):      %.2f ms (%d runs)", ...);
+    LITERT_LOG(LITERT_INFO, "Peak memory:          %.2f MB", peak_mem_mb);
+
+It takes random inputs only and has no --input_layer_value_files or --output_filepath
+(they come back as "Unconsumed cmdline flags"), so no on-device outputs for fidelity.
 Numbers are C++ stream output: six significant digits, so `1.23457e+06` for long runs.
 The tool prints statistics only, never the per-run samples.
 """
@@ -31,7 +44,13 @@ from dataclasses import dataclass, field
 
 from edge_bench.android.runstats import NUMBER, RunStats, to_float
 
-_PREFIX = re.compile(r"^(?:(INFO|WARN|WARNING|ERROR|FATAL|VERBOSE): ?)?(.*)$")
+_PREFIX = re.compile(r"^(?:(INFO|WARN|WARNING|ERROR|FATAL|VERBOSE): ?)?(?:\[[\w.\-]+:\d+\] ?)?(.*)$")
+# The CompiledModel tool's own summary (litert/tools/benchmark_litert_model.h), in ms and MB.
+_SUMMARY = re.compile(
+    rf"^(Model initialization|Warmup \(first\)|Warmup \(avg\)|Inference \(avg\)|Init footprint|"
+    rf"Overall footprint|Peak memory):\s+({NUMBER}) (?:ms|MB)")
+_SUMMARY_KEYS = {"Model initialization": "Init", "Warmup (first)": "First inference",
+                 "Warmup (avg)": "Warmup (avg)", "Inference (avg)": "Inference (avg)"}
 _STAT_LINE = re.compile(r"^count=(\d+)(.*)$")
 _PAIR = re.compile(rf"(\w+)=({NUMBER})")
 _INIT = re.compile(rf"Initialized session in ({NUMBER}) ?ms")
@@ -76,6 +95,9 @@ class BenchmarkModelReport:
     errors: list[str] = field(default_factory=list)
     failed: bool = False
     """`Benchmarking failed.` was printed."""
+    tool: str = "interpreter"
+    """Which benchmark_model: 'interpreter' (tflite/tools/benchmark) or 'compiled_model'
+    (litert/tools, the prebuilt downloads), told apart by the summary it prints."""
 
     def _checks(self) -> list[tuple[str, bool]]:
         # The timed block's header is printed only after a warm-up that succeeded
@@ -133,6 +155,18 @@ def _timings(text: str) -> dict[str, float]:
     return {name.strip(): to_float(value) for name, value in _TIMING_ITEM.findall(text)}
 
 
+def _summary_line(report: BenchmarkModelReport, name: str, value: float | None) -> None:
+    """One line of the CompiledModel tool's summary, folded into the interpreter tool's fields."""
+    if name in _SUMMARY_KEYS:
+        report.timings_us[_SUMMARY_KEYS[name]] = None if value is None else value * 1000.0
+    elif name == "Init footprint":
+        report.footprint_init_mb = value
+    elif name == "Overall footprint":
+        report.footprint_overall_mb = value
+    else:
+        report.peak_footprint_mb = value
+
+
 def _take_stats(report: BenchmarkModelReport, stats: RunStats) -> None:
     # The first `Running benchmark ...` block is the warm-up, the second the timed runs.
     if len(report.run_headers) >= 2 and report.timed is None:
@@ -164,6 +198,10 @@ def _parse_line(report: BenchmarkModelReport, level: str | None, text: str, expe
         report.model_loaded = True
     elif match := _TIMINGS.search(text):
         report.timings_us = _timings(match.group(1))
+    elif text.startswith("========== BENCHMARK RESULTS"):
+        report.tool = "compiled_model"
+    elif match := _SUMMARY.match(text):
+        _summary_line(report, match.group(1), to_float(match.group(2)))
     elif match := _FOOTPRINT.search(text):
         report.footprint_init_mb, report.footprint_overall_mb = to_float(match.group(1)), to_float(match.group(2))
     elif match := _PEAK.search(text):
