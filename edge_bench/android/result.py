@@ -62,8 +62,9 @@ def failure_of(runner: NativeRunner, report: Any, capture: RunCapture) -> tuple[
 
 
 def _memory(runner: NativeRunner, report: Any, capture: RunCapture, interval: float) -> dict:
-    memory: dict = {"rss_before_load_bytes": None, "rss_after_load_bytes": None,
+    memory: dict = {"units": "bytes", "rss_before_load_bytes": None, "rss_after_load_bytes": None,
                     "peak_rss_bytes": capture.peak_hwm_bytes, "peak_pss_bytes": capture.peak_pss_bytes,
+                    "peak_rss_source": "VmHWM of the runner, sampled from /proc/PID/status over adb",
                     "samples": capture.samples, "sample_interval_s": interval,
                     "sampled": "VmHWM and PSS (smaps_rollup) read from /proc while the runner ran; "
                                "the last value before exit is the closest to the true peak"}
@@ -89,6 +90,9 @@ def build_result(*, job: dict, runner: NativeRunner, run: RunSettings, report: A
                      "android": device.get("android_version"), "sdk": device.get("sdk")},
         "device": {key: value for key, value in device.items() if key != "state"},
         "threads": run.threads, "affinity": list(job.get("affinity", [])),
+        "protocol": {"warmup_min_runs": run.warmup_min_runs, "warmup_min_seconds": run.warmup_min_seconds,
+                     "min_runs": run.min_runs, "min_seconds": run.min_seconds, "max_runs": run.max_runs,
+                     "max_seconds": run.max_seconds},
         "sha256_verified": sha256_verified,
         "memory": _memory(runner, report, capture, sample_interval),
         "gallery": None,
