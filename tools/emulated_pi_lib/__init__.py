@@ -1,0 +1,1 @@
+"""The parts of `tools/emulated-pi`: layout, host checks, mounts, processes, build, device."""
