@@ -18,6 +18,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,8 +66,9 @@ class SshServer:
         self.process = None
 
     def profile_toml(self, name: str = "loopback", **settings: object) -> str:
-        """A device profile for this server; `settings` override top-level keys."""
-        top = {"name": name, "description": "test sshd on loopback", "transport": "ssh", "python": "python3",
+        """A device profile for this server; `settings` override top-level keys. The
+        device's Python is this test's Python (same packages, no PATH needed)."""
+        top = {"name": name, "description": "test sshd on loopback", "transport": "ssh", "python": sys.executable,
                "workdir": str(self.folder / "work"), "threads": 1, "backends": ["executorch"], **settings}
         lines = [f"{key} = {_toml(value)}" for key, value in top.items()]
         lines += ["", "[ssh]", f"host = {_toml(self.host)}", f"port = {self.port}", f"user = {_toml(self.user)}",
@@ -122,8 +124,14 @@ def _wait_listening(server: SshServer, log: Path, deadline_s: float = 10.0) -> N
     raise RuntimeError(f"sshd did not listen on {server.port}: {log.read_text(errors='replace')[-2000:]}")
 
 
-def start_sshd(folder: Path, attempts: int = 3) -> SshServer:
-    """Start sshd on a free loopback port with fresh ed25519 keys kept in `folder`."""
+def start_sshd(folder: Path, attempts: int = 3, lean_shell: bool = True, extra_config: tuple[str, ...] = ()) -> SshServer:
+    """Start sshd on a free loopback port with fresh ed25519 keys kept in `folder`.
+
+    `lean_shell` sets SHLVL=1 in sessions, so bash skips the ~/.bashrc it would
+    source when started by sshd (here it runs `pyenv init`, ~0.5 s a command);
+    `extra_config` lines are appended to sshd_config.
+    """
+    extra_config = (("SetEnv SHLVL=1",) if lean_shell else ()) + tuple(extra_config)
     if not os.path.exists(SSHD) or shutil.which("ssh") is None:
         raise RuntimeError(f"{SSHD} and ssh are needed (Debian: apt install openssh-server openssh-client)")
     folder = Path(folder)
@@ -141,7 +149,7 @@ def start_sshd(folder: Path, attempts: int = 3) -> SshServer:
         known_hosts = folder / "known_hosts"
         known_hosts.write_text(f"[127.0.0.1]:{port} {' '.join(host_key.with_suffix('.pub').read_text().split()[:2])}\n")
         config = folder / "sshd_config"
-        config.write_text(_sshd_config(folder, port, host_key, authorized))
+        config.write_text(_sshd_config(folder, port, host_key, authorized) + "".join(f"{x}\n" for x in extra_config))
         log = folder / "sshd.log"
         with open(log, "ab") as log_file:
             process = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)], stdin=subprocess.DEVNULL,

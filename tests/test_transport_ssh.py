@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 import threading
 import time
 from pathlib import Path
@@ -104,7 +105,7 @@ def test_pull_of_a_missing_path_is_a_clear_error_and_writes_nothing(device, tmp_
 
 def test_fingerprint_through_ssh(device):
     info = device.info()
-    assert info["collected_with"] == "python3" and info["transport"] == "ssh"
+    assert info["collected_with"] == sys.executable and info["transport"] == "ssh"
     assert info["cpu"]["cores"] == os.cpu_count()
     assert info["python"]["version"].count(".") == 2
     import numpy

@@ -36,10 +36,10 @@ def devices_command(
         typer.echo(json.dumps({"devices": rows, "errors": [e.one_line() for e in errors]}, indent=2))
     else:
         console.print(_table(profiles, probes))
-    for error in errors:
-        typer.echo(f"edge-bench: error: {error.one_line()}", err=True)  # one line, never wrapped
+    for error in errors[:-1]:
+        typer.echo(f"edge-bench: error: {error.one_line()}", err=True)  # one line each, never wrapped
     if errors:
-        raise typer.Exit(1)
+        raise errors[-1]  # the CLI prints it the same way and exits non-zero
 
 
 def _row(profile) -> dict:
