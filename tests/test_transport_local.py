@@ -84,3 +84,13 @@ def test_local_fingerprint_matches_this_machine():
     assert info["cpu"]["cores"] == os.cpu_count() and info["machine"] == platform.machine()
     assert info["python"]["version"] == platform.python_version()
     assert info["memory"]["total_bytes"] > 0
+
+
+def test_timeout_kills_the_whole_process_tree(tmp_path):
+    import psutil
+
+    with local() as device, pytest.raises(CommandTimeout):
+        device.run(["sh", "-c", "sleep 41.5 & sleep 41.5; wait"], timeout=1.0)
+    time.sleep(0.2)
+    left = [p for p in psutil.process_iter(["cmdline"]) if (p.info["cmdline"] or [])[:2] == ["sleep", "41.5"]]
+    assert left == []

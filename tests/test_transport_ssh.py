@@ -215,3 +215,19 @@ def test_timeout_stops_the_command(device):
         device.run(["sleep", "20"], timeout=1.5)
     assert time.monotonic() - started < 10
     assert device.run(["echo", "still usable"]).stdout == b"still usable\n"
+
+
+def _leftovers(seconds: str) -> list:
+    import psutil
+
+    return [p for p in psutil.process_iter(["cmdline"]) if (p.info["cmdline"] or [])[:2] == ["sleep", seconds]]
+
+
+def test_timeout_kills_what_the_command_started_on_the_device(device):
+    # The sshd is on this machine, so the device's processes are visible here.
+    with pytest.raises(CommandTimeout):
+        device.run(["sh", "-c", "sleep 42.5 & sleep 42.5; wait"], timeout=1.5)
+    deadline = time.monotonic() + 5
+    while _leftovers("42.5") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _leftovers("42.5") == []

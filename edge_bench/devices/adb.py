@@ -76,11 +76,9 @@ class AdbTransport(Transport):
         except subprocess.TimeoutExpired:
             raise CommandTimeout(f"adb {args[0]} on {self.device().serial} did not finish within {timeout:g} s") from None
 
-    def run(
-        self, argv: list[str], timeout: float | None = None, input: bytes | None = None, env: dict[str, str] | None = None
-    ) -> CommandResult:
+    def _run(self, argv: list[str], timeout: float | None, input: bytes | None, env: dict[str, str]) -> CommandResult:
         """Run `argv` in the device shell; see Transport.run."""
-        script = command_script(argv, self.workdir, {**self.profile.env, **(env or {})}, not self._workdir_ready)
+        script = command_script(argv, self.workdir, env, not self._workdir_ready)
         started = time.perf_counter()
         proc = self.adb_command("shell", script, timeout=timeout, input=input)
         status, out, err = split_status(proc.stdout, proc.stderr)
@@ -90,12 +88,14 @@ class AdbTransport(Transport):
         return CommandResult(status, out, err, time.perf_counter() - started)
 
     def _failure(self, output: bytes) -> ConnectionFailed:
+        """The error for an adb call that ended without the command's exit status."""
         text = " ".join(output.decode("utf-8", "replace").split())
-        self._device = None  # look again next time
-        if any(marker in text for marker in _ADB_FAILURES) or not text:
-            return ConnectionLost(f"lost the Android device {self.profile.adb.serial or ''}: {text or 'adb ended without output'}".replace("  ", " "),
+        serial = self._device.serial if self._device else self.profile.adb.serial or "device"
+        self._device = None  # look the device up again next time
+        if not text or any(marker in text for marker in _ADB_FAILURES):
+            return ConnectionLost(f"lost the Android device {serial}: {text or 'adb ended without output'}",
                                   hint="check the cable (or Wi-Fi for adb over TCP) and `adb devices`")
-        return ConnectionFailed(f"adb shell failed: {text[-300:]}", reason="unreachable")
+        return ConnectionFailed(f"adb shell on {serial} failed: {text[-300:]}", reason="unreachable")
 
     def push(self, local: Path, remote: str) -> None:
         """`adb push`: a file to exactly `remote`, or a folder's contents into `remote`."""

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import posixpath
 import re
+import secrets
 import shlex
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from edge_bench.devices.errors import RemoteCommandFailed
+from edge_bench.devices.errors import CommandTimeout, RemoteCommandFailed
 from edge_bench.devices.profile import DeviceProfile
+from edge_bench.errors import EdgeBenchError
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,7 @@ class Transport(ABC):
     """A way to run commands and move files on one device.
 
     Subclasses set the capability flags below, register with
-    `edge_bench.devices.registry.register_transport`, and implement `run`,
+    `edge_bench.devices.registry.register_transport`, and implement `_run`,
     `push`, `pull` and `check`. Use as a context manager, or call `close()`.
     """
 
@@ -97,13 +99,33 @@ class Transport(ABC):
 
     # --- the interface -----------------------------------------------------------------
 
-    @abstractmethod
     def run(
         self, argv: list[str], timeout: float | None = None, input: bytes | None = None, env: dict[str, str] | None = None
     ) -> CommandResult:
         """Run `argv` in the workdir with the profile's env (plus `env`); its exit status
         comes back in the result. No exit status (connection failure) raises
-        ConnectionFailed / ConnectionLost; a timeout raises CommandTimeout."""
+        ConnectionFailed / ConnectionLost. A timeout raises CommandTimeout after the
+        command and everything it started are killed on the device."""
+        if not argv:
+            raise ValueError("run() needs a program to run")
+        tag = secrets.token_hex(8)
+        try:
+            return self._run(list(argv), timeout, input, {**self.profile.env, **(env or {}), RUN_TAG: tag})
+        except CommandTimeout:
+            if self.remote:
+                self._stop_tagged(tag)
+            raise
+
+    @abstractmethod
+    def _run(self, argv: list[str], timeout: float | None, input: bytes | None, env: dict[str, str]) -> CommandResult:
+        """Run `argv` with exactly `env` added to the device's environment (see `run`)."""
+
+    def _stop_tagged(self, tag: str) -> None:
+        """Best effort: kill what a timed-out command left running on the device."""
+        try:
+            self._run(["sh", "-c", kill_tagged_script(tag)], 15.0, None, dict(self.profile.env))
+        except EdgeBenchError:
+            pass
 
     @abstractmethod
     def push(self, local: Path, remote: str) -> None:
@@ -137,6 +159,10 @@ class Transport(ABC):
 
 EXIT_MARK = "edge-bench-exit-status:"
 """Printed to stderr after the command with its status: its absence means no status."""
+
+RUN_TAG = "EDGE_BENCH_RUN"
+"""Environment variable carrying a per-command token, inherited by everything the command
+starts, so that a timed-out command's whole process tree can be found and killed."""
 
 _EXIT_RE = re.compile(rb"edge-bench-exit-status:(\d+)\r?\n?\Z")
 
@@ -172,6 +198,13 @@ def wrap_script(body: str, workdir: str, env: dict[str, str], make_workdir: bool
     steps.append(f"{{ {body}\n}}")
     # A subshell, so that not even `exit` or `exec` in the body skips the report.
     return "(" + " && ".join(steps) + f'); echo "{EXIT_MARK}$?" >&2'
+
+
+def kill_tagged_script(tag: str) -> str:
+    """A shell line killing every process whose environment holds RUN_TAG=tag (Linux and
+    Android /proc; elsewhere it does nothing)."""
+    return (f'for p in /proc/[0-9]*; do grep -qs "{RUN_TAG}={tag}" "$p/environ" 2>/dev/null '
+            '&& kill -9 "${p#/proc/}" 2>/dev/null; done; true')
 
 
 def split_status(stdout: bytes, stderr: bytes) -> tuple[int | None, bytes, bytes]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -65,21 +66,27 @@ class LocalTransport(Transport):
             self._workdir_ready = True
         return workdir
 
-    def run(
-        self, argv: list[str], timeout: float | None = None, input: bytes | None = None, env: dict[str, str] | None = None
-    ) -> CommandResult:
-        """Run `argv` here; a program that does not exist exits 127 like in a shell."""
+    def _run(self, argv: list[str], timeout: float | None, input: bytes | None, env: dict[str, str]) -> CommandResult:
+        """Run `argv` here in its own process group (a timeout kills the whole group);
+        a program that does not exist exits 127 like in a shell."""
         cwd = self._ready_workdir()
         started = time.perf_counter()
         try:
-            proc = subprocess.run(argv, cwd=cwd, env={**os.environ, **self.profile.env, **(env or {})}, input=input,
-                                  capture_output=True, timeout=timeout, stdin=None if input is not None else subprocess.DEVNULL)
-        except subprocess.TimeoutExpired:
-            raise CommandTimeout(f"{argv[0]} did not finish within {timeout:g} s and was stopped") from None
+            proc = subprocess.Popen(argv, cwd=cwd, env={**os.environ, **env}, start_new_session=True,
+                                    stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         except (FileNotFoundError, PermissionError) as exc:
             code = 127 if isinstance(exc, FileNotFoundError) else 126
             return CommandResult(code, b"", f"{argv[0]}: {exc.strerror}\n".encode(), time.perf_counter() - started)
-        return CommandResult(proc.returncode, proc.stdout, proc.stderr, time.perf_counter() - started)
+        try:
+            out, err = proc.communicate(input, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            raise CommandTimeout(f"{argv[0]} did not finish within {timeout:g} s and was stopped") from None
+        except BaseException:  # KeyboardInterrupt: leave nothing running
+            _kill_group(proc)
+            raise
+        return CommandResult(proc.returncode, out, err, time.perf_counter() - started)
 
     def push(self, local: Path, remote: str) -> None:
         """Copy a file or folder into the working folder (or an absolute path)."""
@@ -101,6 +108,14 @@ class LocalTransport(Transport):
             shutil.rmtree(self._temp, ignore_errors=True)
             self._temp = None
             self._workdir_ready = False
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.communicate()
 
 
 def _copy(source: Path, dest: Path) -> None:

@@ -107,12 +107,9 @@ class SshTransport(Transport):
 
     # --- the interface ----------------------------------------------------------------
 
-    def run(
-        self, argv: list[str], timeout: float | None = None, input: bytes | None = None, env: dict[str, str] | None = None
-    ) -> CommandResult:
+    def _run(self, argv: list[str], timeout: float | None, input: bytes | None, env: dict[str, str]) -> CommandResult:
         """Run `argv` on the device; see Transport.run."""
-        script = command_script(argv, self.workdir, {**self.profile.env, **(env or {})}, not self._workdir_ready)
-        return self._run_script(script, timeout=timeout, input=input)
+        return self._run_script(command_script(argv, self.workdir, env, not self._workdir_ready), timeout, input)
 
     def _run_script(self, script: str, timeout: float | None = None, input: bytes | None = None,
                     connect_timeout: float | None = None) -> CommandResult:
@@ -122,8 +119,7 @@ class SshTransport(Transport):
             proc = subprocess.run(self.ssh_args(connect_timeout) + [script], input=input, capture_output=True,
                                   timeout=timeout, stdin=None if input is not None else subprocess.DEVNULL)
         except subprocess.TimeoutExpired:
-            raise CommandTimeout(f"command on {self.destination} did not finish within {timeout:g} s and was stopped",
-                                 hint="the remote process may still run until it writes output") from None
+            raise CommandTimeout(f"command on {self.destination} did not finish within {timeout:g} s and was stopped") from None
         status, out, err = split_status(proc.stdout, proc.stderr)
         if status is None:
             raise classify(proc.stderr, self.destination, self.profile.ssh.known_hosts or "~/.ssh/known_hosts")
