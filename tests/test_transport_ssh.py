@@ -231,3 +231,12 @@ def test_timeout_kills_what_the_command_started_on_the_device(device):
     while _leftovers("42.5") and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _leftovers("42.5") == []
+
+
+def test_a_missing_identity_file_is_named(profile_for, tmp_path):
+    from edge_bench.errors import ConfigError
+
+    profile = profile_for()
+    profile.ssh.identity_file = str(tmp_path / "no-such-key")
+    with pytest.raises(ConfigError, match="identity_file .*no-such-key.* is not readable"):
+        open_transport(profile)

@@ -50,6 +50,7 @@ def _row(profile) -> dict:
 
 def _table(profiles, probes):
     from rich.table import Table
+    from rich.text import Text
 
     from edge_bench.devices import user_profiles_dir
 
@@ -61,7 +62,7 @@ def _table(profiles, probes):
         reachable = "[green]yes[/]" if result.reachable else "[red]no[/]"
         peak = f"{profile.peak_gflops:.1f}" if profile.peak_gflops else "-"
         table.add_row(profile.name, profile.transport, profile.address, ", ".join(profile.backends),
-                      str(profile.threads), peak, reachable, result.detail)
+                      str(profile.threads), peak, reachable, Text(result.detail))
     return table
 
 
@@ -121,11 +122,12 @@ def fingerprint_rows(profile, info: dict) -> list[tuple[str, str]]:
 def fingerprint_table(profile, info: dict):
     """The fingerprint as a two-column table."""
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title=f"{profile.name}: {profile.description}" if profile.description else profile.name,
                   show_header=False)
     table.add_column("what", style="bold")
     table.add_column("value", overflow="fold")
     for label, value in fingerprint_rows(profile, info):
-        table.add_row(label, value)
+        table.add_row(label, Text(value))
     return table

@@ -21,7 +21,7 @@ _PATTERNS: list[tuple[str, str, str, str]] = [
      "auth", "{dest} refused the login (public key authentication failed)",
      "check [ssh] user and identity_file, and that the key is in the device's authorized_keys"),
     (r"Could not resolve hostname|Name or service not known|nodename nor servname",
-     "dns", "cannot resolve the host name of {dest}", "check [ssh] host, or use an IP address"),
+     "dns", "cannot resolve the host name {host}", "check [ssh] host, or use an IP address"),
     (r"Connection refused", "refused", "{dest} refused the connection (no sshd listening?)",
      "check [ssh] port and that sshd runs on the device"),
     (r"timed out|Operation timed out", "timeout", "{dest} did not answer in time",
@@ -35,12 +35,18 @@ _CUT = re.compile(r"closed by remote host|Broken pipe|Connection reset|client_lo
 
 
 def classify(stderr: bytes, dest: str, known_hosts: str) -> ConnectionFailed:
-    """The error for an ssh run that ended without the command's exit status."""
-    text = stderr.decode("utf-8", "replace")
+    """The error for an ssh run that ended without the command's exit status.
+
+    Only the last lines are read: ssh's own words come last, after whatever the
+    remote command wrote to stderr before the connection failed.
+    """
+    tail = stderr.decode("utf-8", "replace").splitlines()[-25:]
+    text = "\n".join(tail)
     for pattern, reason, message, hint in _PATTERNS:
         if re.search(pattern, text):
-            return ConnectionFailed(message.format(dest=dest, known_hosts=known_hosts), hint=hint, reason=reason)
-    last = next((line.strip() for line in reversed(text.splitlines()) if line.strip()), "")
+            said = message.format(dest=dest, host=dest.rpartition("@")[2], known_hosts=known_hosts)
+            return ConnectionFailed(said, hint=hint, reason=reason)
+    last = next((line.strip() for line in reversed(tail) if line.strip()), "")
     if last and not _CUT.search(last):
         return ConnectionFailed(f"ssh to {dest} failed: {last}", reason="unreachable")
     detail = f" ({last})" if last else ""
