@@ -136,7 +136,10 @@ def start_sshd(folder: Path, attempts: int = 3, lean_shell: bool = True, extra_c
         raise RuntimeError(f"{SSHD} and ssh are needed (Debian: apt install openssh-server openssh-client)")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    os.makedirs("/run/sshd", exist_ok=True)  # sshd's privilege separation directory
+    try:
+        os.makedirs("/run/sshd", exist_ok=True)  # sshd's privilege separation directory
+    except OSError as exc:
+        raise RuntimeError(f"cannot create /run/sshd (run the tests as root): {exc}") from None
     host_key, identity = folder / "host_ed25519", folder / "id_ed25519"
     _keygen(host_key)
     _keygen(identity)
