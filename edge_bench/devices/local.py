@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import weakref
 from pathlib import Path
 
 from edge_bench.devices.base import CommandResult, Transport
@@ -45,6 +46,7 @@ class LocalTransport(Transport):
             return os.path.expanduser(self.profile.workdir)
         if self._temp is None:
             self._temp = tempfile.mkdtemp(prefix="edge-bench-local-")
+            weakref.finalize(self, shutil.rmtree, self._temp, ignore_errors=True)  # even without close()
         return self._temp
 
     @property

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+import weakref
 from pathlib import Path
 
 from edge_bench.devices.base import CommandResult, Transport, command_script, split_status
@@ -51,6 +52,8 @@ class SshTransport(Transport):
             raise ConfigError(f"[ssh] identity_file {profile.ssh.identity_file} of device {profile.name!r} is not readable here",
                               hint="point it at your private key, or set it to '' to use ssh's default keys and agent")
         self._control_dir = _private_dir() if profile.ssh.control_master else None
+        if self._control_dir:  # removed even if close() is never called
+            weakref.finalize(self, shutil.rmtree, self._control_dir, ignore_errors=True)
 
     @classmethod
     def address(cls, profile: DeviceProfile) -> str:
