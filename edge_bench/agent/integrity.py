@@ -1,9 +1,10 @@
 """sha256 of artifacts and inputs, checked before anything is measured.
 
 A file hashes as its bytes. A folder (a Core ML .mlpackage) hashes as the
-sha256 of, for each file under it in sorted relative-path order, the POSIX
-relative path, a NUL, the file's own sha256 hex, and a newline: the converters
-import `sha256_path` from here so both sides agree.
+bytes of every file under it, concatenated in sorted path order: the same
+definition as `edge_bench.models.weights.file_sha256`, which the converters
+use to write manifests (the agent cannot import the host package, so it is
+restated here, and a test checks that both agree).
 """
 
 from __future__ import annotations
@@ -16,24 +17,15 @@ from .errors import AgentError
 _CHUNK = 1 << 20
 
 
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file's bytes, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(_CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def sha256_path(path: Path) -> str:
-    """Hex sha256 of a file, or of a folder's files (see the module docstring)."""
+    """Hex sha256 of a file, or of a folder's files (see the module docstring), read in 1 MiB chunks."""
     path = Path(path)
-    if not path.is_dir():
-        return sha256_file(path)
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
     digest = hashlib.sha256()
-    for file in sorted(p for p in path.rglob("*") if p.is_file()):
-        rel = file.relative_to(path).as_posix()
-        digest.update(f"{rel}\0{sha256_file(file)}\n".encode())
+    for file in files:
+        with open(file, "rb") as f:
+            for chunk in iter(lambda: f.read(_CHUNK), b""):
+                digest.update(chunk)
     return digest.hexdigest()
 
 

@@ -169,7 +169,7 @@ def _float(data: dict, key: str, default: float, where: str = "") -> float:
 
 def _int_list(data: dict, key: str) -> list[int]:
     values = data.get(key) or []
-    if not isinstance(values, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+    if not isinstance(values, (list, tuple)) or not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
         raise AgentError("verify", f"job spec: {key} must be a list of integers")
     return values
 

@@ -72,30 +72,36 @@ def run_loop(
     max_runs: int,
     max_seconds: float,
     clock: Clock = time.perf_counter_ns,
+    into: LoopResult | None = None,
 ) -> LoopResult:
-    """Run until both minimums are met or a cap stops it (at least one run when min_runs > 0)."""
-    result = LoopResult()
+    """Run until both minimums are met or a cap stops it (at least one run when min_runs > 0).
+
+    Samples go into `into` as they are taken, so a caller keeps them if the loop is interrupted.
+    """
+    result = into if into is not None else LoopResult()
     samples = result.samples_ns
     set_inputs, invoke, append = model.set_inputs, model.invoke, samples.append
     min_ns, max_ns = int(min_seconds * 1e9), int(max_seconds * 1e9)
     with gc_paused():
         start = now = clock()
-        while True:
-            n, elapsed = len(samples), now - start
-            if n >= min_runs and elapsed >= min_ns:
-                break
-            if n >= max_runs:
-                result.capped_by = "max_runs"
-                break
-            if n > 0 and elapsed >= max_ns:
-                result.capped_by = "max_seconds"
-                break
-            set_inputs(inputs)
-            t0 = clock()
-            invoke()
-            now = clock()
-            append(now - t0)
-        result.wall_ns = now - start
+        try:
+            while True:
+                n, elapsed = len(samples), now - start
+                if n >= min_runs and elapsed >= min_ns:
+                    break
+                if n >= max_runs:
+                    result.capped_by = "max_runs"
+                    break
+                if n > 0 and elapsed >= max_ns:
+                    result.capped_by = "max_seconds"
+                    break
+                set_inputs(inputs)
+                t0 = clock()
+                invoke()
+                now = clock()
+                append(now - t0)
+        finally:
+            result.wall_ns = now - start
     return result
 
 

@@ -91,25 +91,27 @@ class JobRun:
         mem[f"{prefix}rss_after_load_bytes"] = memory.rss_bytes()
         return model, _input_dtype(model, batch, inputs, path)
 
-    def _warm_and_time(self, model: Model, x: list[np.ndarray], block: dict, timed: bool) -> list[int]:
+    def _first_and_warmup(self, model: Model, x: list[np.ndarray], block: dict) -> None:
         p = self.job.protocol
         self.result.enter("first_inference")
         block["first_inference_s"] = protocol.time_once(model, x, self.clock) / 1e9
         self.result.enter("warmup")
         warm = protocol.run_loop(model, x, p.warmup_min_runs, p.warmup_min_seconds, p.max_runs, p.max_seconds, self.clock)
         block["warmup"] = warm.summary()
-        if not timed:
-            return []
-        self.result.enter("timed")
-        loop = protocol.run_loop(model, x, p.min_runs, p.min_seconds, p.max_runs, p.max_seconds, self.clock)
-        block["timed"] = loop.summary()
-        return loop.samples_ns
 
     def _latency(self, runtime: Runtime, inputs: InputsFile) -> None:
+        p = self.job.protocol
         model, dtype = self._load(runtime, self.job.artifact.path, 1, inputs, self.data)
         x = [inputs.batch(0, 1).astype(dtype, copy=False)]
-        samples = self._warm_and_time(model, x, self.data, timed=True)
-        self.data["latency_s"] = [s / 1e9 for s in samples]
+        self._first_and_warmup(model, x, self.data)
+        self.result.enter("timed")
+        loop, complete = protocol.LoopResult(), False
+        try:
+            protocol.run_loop(model, x, p.min_runs, p.min_seconds, p.max_runs, p.max_seconds, self.clock, into=loop)
+            complete = True
+        finally:  # an interrupted loop keeps the samples it took
+            self.data["timed"] = {**loop.summary(), "complete": complete}
+            self.data["latency_s"] = [s / 1e9 for s in loop.samples_ns]
         self.data["memory"]["peak_rss_after_timed_bytes"] = memory.peak_rss()[0]
         del model
 
@@ -120,7 +122,7 @@ class JobRun:
         block = self.data["gallery"] = {"batch": batch, "n_items": inputs.n}
         model, dtype = self._load(runtime, ref.path, batch, inputs, block, prefix="gallery_")
         x = [inputs.batch(0, batch).astype(dtype, copy=False)]
-        self._warm_and_time(model, x, block, timed=False)
+        self._first_and_warmup(model, x, block)
         self.result.enter("encode")
         done = protocol.encode(model, inputs.n, batch, lambda i: [inputs.batch(i, batch).astype(dtype, copy=False)],
                                self.clock)
