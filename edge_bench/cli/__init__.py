@@ -28,8 +28,10 @@ app = typer.Typer(
 COMMAND_MODULES = [
     "edge_bench.cli.models_cmd",
     "edge_bench.cli.eval_cmd",
+    "edge_bench.cli.convert_cmd",
     "edge_bench.cli.devices_cmd",
     "edge_bench.cli.android_cmd",
+    "edge_bench.cli.distill_cmd",
 ]
 
 
