@@ -34,13 +34,15 @@ def build(lay: Layout, cpu: str, mirror: str | None, say) -> dict:
     lay.stamp.unlink(missing_ok=True)
     mirror = mirror or host.apt_mirror()
     started = time.monotonic()
-    stages = {"debootstrap": debootstrap(lay, mirror, say)}
+    debootstrap(lay, mirror, say)
     configure(lay, entry)
     with _mounted(lay, say):
-        stages["venv"], versions = venv(lay, cpu, say)
+        versions = venv(lay, cpu, say)
+    stages = {stage: _stage_seconds(lay, stage) for stage in ("debootstrap", "venv")}
     record = {
         "suite": SUITE, "mirror": mirror, "packages": list(DEBIAN_PACKAGES), "wheels": list(WHEELS),
-        "versions": versions, "stage_seconds": stages, "this_run_seconds": round(time.monotonic() - started, 1),
+        "versions": versions, "stage_seconds": stages, "from_scratch_seconds": round(sum(stages.values()), 1),
+        "this_run_seconds": round(time.monotonic() - started, 1),
         "rootfs_bytes": _du(lay.rootfs), "qemu": _qemu_version(),
         "built_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
@@ -58,11 +60,16 @@ def _stamp_current(lay: Layout) -> bool:
     return record.get("wheels") == list(WHEELS) and lay.inside(f"{VENV}/bin/python").exists()
 
 
-def debootstrap(lay: Layout, mirror: str, say) -> float | None:
-    """Debian arm64 (minbase + Python + sshd) into the rootfs; seconds taken, None if it was there."""
+def _stage_seconds(lay: Layout, stage: str) -> float:
+    """How long a finished stage took when it ran (from its stamp)."""
+    return float(json.loads(lay.stage_stamp(stage).read_text())["seconds"])
+
+
+def debootstrap(lay: Layout, mirror: str, say) -> None:
+    """Debian arm64 (minbase + Python + sshd) into the rootfs, unless its stamp says it is there."""
     stamp = lay.stage_stamp("debootstrap")
     if stamp.exists():
-        return None
+        return
     if lay.rootfs.exists():
         say(f"removing a half-made root filesystem at {lay.rootfs}")
         wipe(lay, say)
@@ -76,7 +83,6 @@ def debootstrap(lay: Layout, mirror: str, say) -> float | None:
         mounts.unmount_all(lay, say)  # debootstrap leaves proc mounted when it fails
     seconds = round(time.monotonic() - started, 1)
     stamp.write_text(json.dumps({"seconds": seconds, "mirror": mirror}) + "\n")
-    return seconds
 
 
 def wipe(lay: Layout, say) -> None:
@@ -113,13 +119,13 @@ def _ssh_keys(lay: Layout) -> None:
     authorized.chmod(0o600)
 
 
-def venv(lay: Layout, cpu: str, say) -> tuple[float | None, dict]:
-    """A venv at VENV with the device wheels; (seconds taken or None, runtime versions)."""
+def venv(lay: Layout, cpu: str, say) -> dict:
+    """A venv at VENV with the device wheels (unless its stamp lists today's); the runtime versions."""
     stamp = lay.stage_stamp("venv")
     if stamp.exists():
         record = json.loads(stamp.read_text())
         if record.get("wheels") == list(WHEELS):
-            return None, record["versions"]
+            return record["versions"]
     started = time.monotonic()
     shutil.rmtree(lay.inside(VENV), ignore_errors=True)
     say(f"venv {VENV} with {' '.join(WHEELS)} (about 4 minutes)")
@@ -130,7 +136,7 @@ def venv(lay: Layout, cpu: str, say) -> tuple[float | None, dict]:
     versions = json.loads(inside(lay, cpu, [f"{VENV}/bin/python", "-c", IMPORT_CHECK], what="import check"))
     seconds = round(time.monotonic() - started, 1)
     stamp.write_text(json.dumps({"seconds": seconds, "wheels": list(WHEELS), "versions": versions}) + "\n")
-    return seconds, versions
+    return versions
 
 
 def inside(lay: Layout, cpu: str, argv: list[str], what: str) -> str:
