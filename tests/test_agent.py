@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -330,3 +331,33 @@ def test_a_killed_job_keeps_what_it_measured(pushed, split, artifacts, tmp_path)
     assert result["load_s"] > 0 and result["first_inference_s"] > 0 and result["warmup"]["n"] >= 3
     assert result["timed"]["complete"] is False and len(result["latency_s"]) == result["timed"]["n"] > 0
     assert "embeddings" not in result and result["memory"]["peak_rss_bytes"] > 0
+
+
+def _numpy_runtime_python() -> str | None:
+    """A Python >= 3.12 with numpy and executorch-numpy-runtime: $EDGE_BENCH_NUMPY_RUNTIME_PYTHON, else on PATH."""
+    found = [os.environ.get("EDGE_BENCH_NUMPY_RUNTIME_PYTHON")] + [shutil.which(n) for n in ("python3.13", "python3.12")]
+    for python in filter(None, found):
+        probe = subprocess.run([python, "-c", "import numpy, executorch_numpy_runtime"], capture_output=True)
+        if probe.returncode == 0:
+            return python
+    return None
+
+
+def test_the_numpy_runtime_runs_the_same_pte_without_torch(pushed, split, artifacts, tmp_path):
+    """The device path: executorch-numpy-runtime, with torch and the host package unimportable."""
+    python = _numpy_runtime_python()
+    if python is None:
+        pytest.skip("no Python >= 3.12 with executorch-numpy-runtime (set EDGE_BENCH_NUMPY_RUNTIME_PYTHON)")
+    model, folder = split
+    b1, gallery = artifacts("executorch", "image")
+    job = make_job(tmp_path, "executorch", "image", b1, gallery, folder / "images.npy")
+    proc, result = run_agent(pushed, job, tmp_path, block=("torch", "edge_bench"), python=python)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    runtime = result["runtime"]
+    assert (runtime["name"], runtime["module"], runtime["threads_applied"]) == (
+        "executorch-numpy", "executorch_numpy_runtime", None)
+    embeddings = np.load(tmp_path / "out" / "embeddings.npy")
+    assert _cosines(embeddings, _reference(model, "image", folder / "images.npy")).min() > 0.999
+    _check_protocol(result)
+    log = json.loads((tmp_path / "imports.json").read_text())
+    assert "torch" not in log and "edge_bench" not in log

@@ -12,6 +12,8 @@ the host path. On devices the `executorch-numpy-runtime` package (Python >=
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 
 from . import Model, Runtime, missing, register, scalar_type_name
@@ -62,6 +64,8 @@ class ExecutorchPybind(Runtime):
 
     def __init__(self, threads: int, options: dict) -> None:
         super().__init__(threads, options)
+        if importlib.util.find_spec("executorch") is None:  # before torch: a device may have torch alone
+            raise missing(self.module, ModuleNotFoundError("No module named 'executorch'"))
         try:
             import torch  # the pybindings' tensor type (ExecuTorch's dependency)
             from executorch.extension.pybindings import _C
