@@ -1,0 +1,116 @@
+"""ExecuTorch `.pte` with the XNNPACK delegate: fp32, int8-dynamic, int8 (static).
+
+Stages: torch.export -> (PT2E quantization with XNNPACKQuantizer, static int8
+calibrated on real inputs) -> to_edge_transform_and_lower(XnnpackPartitioner)
+-> to_executorch -> file. The delegation summary records which ops XNNPACK
+took and which stay on ExecuTorch's portable kernels.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from edge_bench.converters.base import Converter, Runner, TowerJob, io_spec, register_converter
+from edge_bench.converters.export import as_tensor, export_program, package_version, write_bytes
+
+_ET_DTYPES = {6: "float32", 3: "int32", 4: "int64", 5: "float16", 1: "int8", 0: "uint8"}
+"""ExecuTorch ScalarType codes of the tensor metadata."""
+
+
+def _quantize(program, job: TowerJob):
+    """PT2E quantization of an exported tower; static int8 runs the calibration batches."""
+    import torch
+    from executorch.backends.xnnpack.quantizer.xnnpack_quantizer import (
+        XNNPACKQuantizer,
+        get_symmetric_quantization_config,
+    )
+    from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
+
+    dynamic = job.precision == "int8-dynamic"
+    config = get_symmetric_quantization_config(is_per_channel=True, is_dynamic=dynamic)
+    prepared = prepare_pt2e(program.module(), XNNPACKQuantizer().set_global(config))
+    with torch.no_grad():
+        for batch in (job.calibration or [job.example]) if not dynamic else [job.example]:
+            prepared(as_tensor(batch))
+    return export_program(convert_pt2e(prepared), job.example)
+
+
+def _delegation(edge_program) -> dict:
+    """Ops delegated to XNNPACK and ops left to the portable kernels."""
+    from executorch.devtools.backend_debug import get_delegation_info
+
+    info = get_delegation_info(edge_program.exported_program().graph_module)
+    ops = {
+        op: {"delegated": b.delegated, "not_delegated": b.non_delegated}
+        for op, b in sorted(info.delegation_by_operator.items())
+        if op != "getitem"
+    }
+    return {
+        "delegate": "XnnpackBackend",
+        "delegated_subgraphs": info.num_delegated_subgraphs,
+        "delegated_nodes": info.num_delegated_nodes,
+        "not_delegated_nodes": info.num_non_delegated_nodes,
+        "not_delegated_ops": sorted(op for op, c in ops.items() if c["not_delegated"]),
+        "ops": ops,
+    }
+
+
+def _set_threads(threads: int) -> None:
+    """Size ExecuTorch's thread pool; it must happen before a program is loaded."""
+    from executorch.extension.pybindings import portable_lib
+
+    if portable_lib._threadpool_get_thread_count() != threads:
+        portable_lib._unsafe_reset_threadpool(int(threads))
+
+
+@register_converter
+class ExecuTorchConverter(Converter):
+    """ExecuTorch with the XNNPACK delegate."""
+
+    name = "executorch"
+    suffix = ".pte"
+    precisions = ("fp32", "int8-dynamic", "int8")
+    requires = ("executorch.exir", "torchao")
+    extra = "executorch"
+    runs_on = ("linux", "android", "macos", "ios")
+
+    def versions(self) -> dict[str, str]:
+        return {"executorch": package_version("executorch"), "torchao": package_version("torchao")}
+
+    def convert(self, job: TowerJob, path: Path) -> dict:
+        from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
+        from executorch.exir import to_edge_transform_and_lower
+
+        program = export_program(job.module, job.example)
+        if job.precision != "fp32":
+            program = _quantize(program, job)
+        edge = to_edge_transform_and_lower(program, partitioner=[XnnpackPartitioner()])
+        delegation = _delegation(edge)
+        write_bytes(path, edge.to_executorch().buffer)
+        return delegation
+
+    def inspect(self, path: Path) -> dict:
+        from executorch.extension.pybindings import portable_lib
+
+        meta = portable_lib._load_for_executorch(str(path)).method_meta("forward")
+
+        def spec(prefix: str, info, i: int) -> dict:
+            return io_spec(f"{prefix}{i}", info.sizes(), _ET_DTYPES.get(int(info.dtype()), "float32"))
+
+        return {
+            "inputs": [spec("input_", meta.input_tensor_meta(i), i) for i in range(meta.num_inputs())],
+            "outputs": [spec("output_", meta.output_tensor_meta(i), i) for i in range(meta.num_outputs())],
+        }
+
+    def load(self, path: Path, threads: int = 1) -> Runner:
+        from executorch.extension.pybindings import portable_lib
+
+        _set_threads(threads)
+        module = portable_lib._load_for_executorch(str(path))
+
+        def run(batch: np.ndarray) -> np.ndarray:
+            return module.forward((as_tensor(batch),))[0].numpy()
+
+        return run

@@ -1,0 +1,178 @@
+"""TFLite (LiteRT) `.tflite` through litert-torch: fp32, fp16, int8-dynamic, int8.
+
+litert-torch converts the float model; ai-edge-quantizer makes the others
+(litert-torch's own PT2E int8 breaks the text tower's embedding lookup):
+fp16 stores float16 weights (float casting), int8-dynamic int8 weights with
+activations quantized at run time, int8 int8 weights and activations with
+ranges calibrated on real inputs. Graph inputs and outputs stay float32
+(int32 tokens) at every precision.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from edge_bench.converters.base import Converter, Runner, TowerJob, io_spec, register_converter
+from edge_bench.converters.export import as_tensor, package_version, write_bytes
+
+SIGNATURE = "serving_default"
+_FLOAT_MODELS: dict[tuple, tuple[bytes, float]] = {}
+"""Float flatbuffers (and their conversion seconds) of recent conversions: every precision starts from one."""
+
+
+def _float_model(job: TowerJob) -> tuple[bytes, dict]:
+    """The float model of a tower at a shape, converted once per process and weights."""
+    import time
+
+    from edge_bench.converters.artifact import state_sha256
+
+    key = (state_sha256(job.module), job.example.shape, str(job.example.dtype))
+    reused = key in _FLOAT_MODELS
+    if not reused:
+        if len(_FLOAT_MODELS) >= 4:
+            _FLOAT_MODELS.pop(next(iter(_FLOAT_MODELS)))
+        started = time.perf_counter()
+        model = _litert_convert(job)
+        _FLOAT_MODELS[key] = (model, round(time.perf_counter() - started, 3))
+    model, seconds = _FLOAT_MODELS[key]
+    return model, {"convert_s": seconds, "reused": reused}
+
+
+def _litert_convert(job: TowerJob) -> bytes:
+    """litert-torch's conversion, without its progress log on stdout."""
+    import litert_torch
+
+    shown = litert_torch.config.show_progress
+    litert_torch.config.show_progress = False
+    try:
+        return litert_torch.convert(job.module, (as_tensor(job.example),)).model_content()
+    finally:
+        litert_torch.config.show_progress = shown
+
+
+def _input_name(model: bytes) -> str:
+    from ai_edge_litert.interpreter import Interpreter
+
+    return Interpreter(model_content=model).get_signature_list()[SIGNATURE]["inputs"][0]
+
+
+def _quantize(model: bytes, job: TowerJob) -> bytes:
+    """ai-edge-quantizer recipes: fp16 weights, dynamic int8, or static int8 with float I/O."""
+    from ai_edge_quantizer import qtyping, quantizer, recipe
+    from ai_edge_quantizer.algorithm_manager import AlgorithmName
+
+    ops = qtyping.TFLOperationName
+    q = quantizer.Quantizer(model)
+    calibration = None
+    if job.precision == "fp16":
+        q.add_weight_only_config(".*", ops.ALL_SUPPORTED, num_bits=16, algorithm_key=AlgorithmName.FLOAT_CASTING)
+    elif job.precision == "int8-dynamic":
+        q.load_quantization_recipe(recipe.dynamic_wi8_afp32())
+    else:
+        q.load_quantization_recipe(recipe.static_wi8_ai8())
+        for op in (ops.INPUT, ops.OUTPUT):  # keep the graph's inputs and outputs in float
+            q.update_quantization_recipe(regex=".*", operation_name=op, algorithm_key=AlgorithmName.NO_QUANTIZE)
+        name = _input_name(model)
+        data = [{name: batch} for batch in (job.calibration or [job.example])]
+        calibration = q.calibrate({SIGNATURE: data}, num_threads=1)
+    return bytes(q.quantize(calibration, enable_progress_report=False).quantized_model)
+
+
+def _nodes(path: Path, delegate: bool) -> tuple[list[dict], object]:
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    resolver = OpResolverType.AUTO if delegate else OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+    interpreter = Interpreter(model_path=str(path), experimental_op_resolver_type=resolver)
+    interpreter.allocate_tensors()
+    return interpreter._get_ops_details(), interpreter
+
+
+def _op_counts(path: Path) -> dict[str, int]:
+    """The model's ops (before any delegate) and how often each occurs."""
+    return dict(sorted(Counter(op["op_name"] for op in _nodes(path, delegate=False)[0]).items()))
+
+
+def _xnnpack_split(path: Path) -> dict:
+    """Which ops the XNNPACK delegate takes, inferred from data flow.
+
+    After delegation the node list keeps the original nodes and appends one
+    DELEGATE node per partition, whose inputs and outputs are the partition's
+    boundary tensors. A node producing a delegate output is delegated; one
+    producing a delegate input or a graph output is not; any other node shares
+    the status of its consumers (nodes are in topological order).
+    """
+    ops, interpreter = _nodes(path, delegate=True)
+    delegates = [op for op in ops if op["op_name"] == "DELEGATE"]
+    nodes = [op for op in ops if op["op_name"] != "DELEGATE"]
+    produced = {int(t) for d in delegates for t in d["outputs"]}
+    crossing = {int(t) for d in delegates for t in d["inputs"]} | {int(o["index"]) for o in interpreter.get_output_details()}
+    consumers: dict[int, int] = {}
+    for node in nodes:
+        for tensor in node["inputs"]:
+            consumers.setdefault(int(tensor), node["index"])
+    delegated: dict[int, bool] = {}
+    for node in reversed(nodes):
+        outputs = {int(t) for t in node["outputs"]}
+        later = [consumers[t] for t in outputs if t in consumers]
+        delegated[node["index"]] = bool(outputs & produced) or (
+            not outputs & crossing and bool(later) and delegated.get(later[0], False)
+        )
+    kept = Counter(n["op_name"] for n in nodes if not delegated[n["index"]])
+    return {
+        "delegate": "XNNPACK (LiteRT default)",
+        "partitions": len(delegates),
+        "delegated_nodes": sum(delegated.values()),
+        "not_delegated_nodes": sum(kept.values()),
+        "not_delegated_ops": dict(sorted(kept.items())),
+    }
+
+
+@register_converter
+class TFLiteConverter(Converter):
+    """LiteRT (TFLite) with the XNNPACK delegate the interpreter applies by default."""
+
+    name = "tflite"
+    suffix = ".tflite"
+    precisions = ("fp32", "fp16", "int8-dynamic", "int8")
+    requires = ("litert_torch", "ai_edge_litert.interpreter", "ai_edge_quantizer")
+    extra = "tflite"
+    runs_on = ("linux", "android", "macos", "ios")
+
+    def versions(self) -> dict[str, str]:
+        return {name: package_version(name) for name in ("litert-torch", "ai-edge-litert", "ai-edge-quantizer")}
+
+    def convert(self, job: TowerJob, path: Path) -> dict:
+        model, float_model = _float_model(job)
+        if job.precision != "fp32":
+            model = _quantize(model, job)
+        write_bytes(path, model)
+        return dict(_xnnpack_split(path), float_model=float_model)
+
+    def inspect(self, path: Path) -> dict:
+        from ai_edge_litert.interpreter import Interpreter
+
+        interpreter = Interpreter(model_path=str(path))
+        runner = interpreter.get_signature_runner(SIGNATURE)
+        inputs = runner.get_input_details()
+        outputs = runner.get_output_details()
+        return {
+            "inputs": [io_spec(k, v["shape"], v["dtype"]) for k, v in inputs.items()],
+            "outputs": [io_spec(k, v["shape"], v["dtype"]) for k, v in outputs.items()],
+            "ops": _op_counts(path),
+        }
+
+    def load(self, path: Path, threads: int = 1) -> Runner:
+        from ai_edge_litert.interpreter import Interpreter
+
+        interpreter = Interpreter(model_path=str(path), num_threads=int(threads))
+        runner = interpreter.get_signature_runner(SIGNATURE)
+        name = next(iter(runner.get_input_details()))
+        output = next(iter(runner.get_output_details()))
+
+        def run(batch: np.ndarray) -> np.ndarray:
+            return np.asarray(runner(**{name: batch})[output], dtype=np.float32)
+
+        return run
