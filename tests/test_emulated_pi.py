@@ -198,3 +198,118 @@ def test_stop_ends_every_device_process_and_leaves_nothing_mounted(emulated_pi):
     again = run_script("start", "--port", str(emulated_pi.port), root=emulated_pi.root)
     assert again.returncode == 0 and "already running" in again.stderr
     assert emulated_pi.status()["pid"] == pid
+
+
+# --- runtimes on the device against the host ---------------------------------------------
+
+DEVICE_RUN = """\
+import sys, numpy as np
+kind, model, inputs, out = sys.argv[1:5]
+xs = np.load(inputs)
+if kind == "pte":
+    import executorch_numpy_runtime as en
+    method = en.Runtime.get().load_program(model).load_method("forward")
+    ys = [method([x])[0] for x in xs]
+else:
+    from ai_edge_litert.interpreter import Interpreter
+    it = Interpreter(model_path=model, num_threads=2)
+    it.allocate_tensors()
+    i, o = it.get_input_details()[0]["index"], it.get_output_details()[0]["index"]
+    ys = []
+    for x in xs:
+        it.set_tensor(i, x)
+        it.invoke()
+        ys.append(it.get_tensor(o).copy())
+np.save(out, np.stack(ys))
+"""
+
+
+@pytest.fixture(scope="module")
+def image_tower_artifacts(tmp_path_factory):
+    """An edgeclip-s image tower as int8 XNNPACK .pte and fp32 .tflite, inputs, and the host's outputs."""
+    import edge_bench._torchvision_compat  # noqa: F401
+    import torch
+    from edge_bench.models import create_model
+
+    folder = tmp_path_factory.mktemp("emulated-pi-artifacts")
+    tower = create_model("edgeclip-s-distilled").image_encoder.eval()
+    size = tower.config.image_size
+    xs = torch.randn(4, 1, 3, size, size, generator=torch.Generator().manual_seed(1))
+    np.save(folder / "inputs.npy", xs.numpy())
+    _int8_pte(tower, xs, folder / "image-int8.pte")
+    _fp32_tflite(tower, xs[0], folder / "image-fp32.tflite")
+    from executorch.runtime import Runtime
+
+    method = Runtime.get().load_program(str(folder / "image-int8.pte")).load_method("forward")
+    host = {"pte": np.stack([method.execute([x])[0].numpy() for x in xs]),
+            "tflite": _host_tflite(folder / "image-fp32.tflite", xs.numpy())}
+    return folder, host
+
+
+def _int8_pte(tower, xs, path: Path) -> None:
+    import torch
+    from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
+    from executorch.backends.xnnpack.quantizer.xnnpack_quantizer import (XNNPACKQuantizer,
+                                                                         get_symmetric_quantization_config)
+    from executorch.exir import to_edge_transform_and_lower
+    from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
+
+    quantizer = XNNPACKQuantizer().set_global(get_symmetric_quantization_config(is_per_channel=True))
+    graph = prepare_pt2e(torch.export.export(tower, (xs[0],)).module(), quantizer)
+    for x in xs:
+        graph(x)
+    program = torch.export.export(convert_pt2e(graph), (xs[0],))
+    path.write_bytes(to_edge_transform_and_lower(program, partitioner=[XnnpackPartitioner()]).to_executorch().buffer)
+
+
+def _fp32_tflite(tower, x, path: Path) -> None:
+    import litert_torch
+
+    litert_torch.convert(tower, (x,)).export(str(path))
+
+
+def _host_tflite(model: Path, xs: np.ndarray) -> np.ndarray:
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=str(model), num_threads=2)
+    interpreter.allocate_tensors()
+    i, o = interpreter.get_input_details()[0]["index"], interpreter.get_output_details()[0]["index"]
+    ys = []
+    for x in xs:
+        interpreter.set_tensor(i, x)
+        interpreter.invoke()
+        ys.append(interpreter.get_tensor(o).copy())
+    return np.stack(ys)
+
+
+def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise cosine similarity of two stacks of embeddings."""
+    a, b = a.reshape(len(a), -1), b.reshape(len(b), -1)
+    return (a * b).sum(-1) / np.linalg.norm(a, axis=-1) / np.linalg.norm(b, axis=-1)
+
+
+def _run_on_device(profile_name: str, folder: Path, kind: str, model: str) -> np.ndarray:
+    from edge_bench.devices import load_profile, open_transport
+
+    with open_transport(load_profile(profile_name)) as device:
+        for name in ("inputs.npy", model):
+            device.push(folder / name, f"smoke/{name}")
+        result = device.run([device.python, "-c", DEVICE_RUN, kind, f"smoke/{model}", "smoke/inputs.npy",
+                             f"smoke/{profile_name}-{kind}.npy"], timeout=600)
+        result.check(f"{kind} on {profile_name}")
+        out = folder / f"{profile_name}-{kind}.npy"
+        device.pull(f"smoke/{profile_name}-{kind}.npy", out)
+    return np.load(out)
+
+
+@pytest.mark.slow
+def test_runtimes_on_the_device_match_the_host_only_under_the_pi_cpu_model(
+        emulated_pi, emulated_pi_profiles, image_tower_artifacts):
+    folder, host = image_tower_artifacts
+    tflite = _run_on_device("emulated-pi", folder, "tflite", "image-fp32.tflite")
+    pte = _run_on_device("emulated-pi", folder, "pte", "image-int8.pte")
+    wrong = _run_on_device(QEMU_DEFAULT_PROFILE, folder, "pte", "image-int8.pte")
+    assert cosines(tflite, host["tflite"]).min() >= 0.9999
+    assert cosines(pte, host["pte"]).min() >= 0.9999
+    # qemu's default CPU model: the int8 XNNPACK kernels silently compute something else.
+    assert cosines(wrong, host["pte"]).min() < 0.99
