@@ -1,8 +1,8 @@
 """The agent as the device runs it: pushed as `edge_bench_agent`, a real subprocess, real runtimes.
 
-Artifacts are the built-in EdgeCLIP-S tower converted for real (ExecuTorch
-XNNPACK .pte and LiteRT .tflite, batch 1 and a gallery batch of 4); inputs are
-the synthetic set. A small bootstrap runs the agent with chosen modules made
+Artifacts are the built-in EdgeCLIP-S tower converted for real by the
+converters' per-tower stage (ExecuTorch XNNPACK .pte and LiteRT .tflite,
+batch 1 and a gallery batch of 4); inputs are the synthetic set. A small bootstrap runs the agent with chosen modules made
 unimportable and records which module first imported each top-level package.
 """
 
@@ -200,38 +200,31 @@ ALLOWED = {"executorch": {"numpy", "torch", "executorch"}, "tflite": {"numpy", "
 BLOCK = {"executorch": ("edge_bench",), "tflite": ("torch", "edge_bench")}
 
 
-def _convert(model, backend: str, tower: str, batch: int, folder: Path) -> Path:
-    """One artifact of one tower at one batch size, by direct toolchain calls (until the converters land)."""
-    import torch
+def _convert(model, backend: str, tower: str, batch: int, inputs: Path, folder: Path) -> Path:
+    """One artifact of one tower at one batch size, through the backend's converter stage."""
+    from edge_bench.converters import TowerJob, get_converter
+    from edge_bench.data.preprocess import normalize
 
+    converter = get_converter(backend)
+    items = np.load(inputs)[:batch]
+    example = normalize(items, model.preprocess.mean, model.preprocess.std) if tower == "image" else items
     encoder = model.image_encoder if tower == "image" else model.text_encoder
-    images, tokens = model.example_inputs(batch)
-    example = (images if tower == "image" else tokens,)
-    path = folder / f"{tower}-b{batch}{'.pte' if backend == 'executorch' else '.tflite'}"
-    if backend == "executorch":
-        from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
-        from executorch.exir import to_edge_transform_and_lower
-
-        program = to_edge_transform_and_lower(torch.export.export(encoder, example),
-                                              partitioner=[XnnpackPartitioner()])
-        path.write_bytes(program.to_executorch().buffer)
-    else:
-        import litert_torch
-
-        litert_torch.convert(encoder, example).export(str(path))
+    path = folder / f"{tower}-b{batch}{converter.suffix}"
+    converter.convert(TowerJob(tower=tower, module=encoder, example=example, precision="fp32"), path)
     return path
 
 
 @pytest.fixture(scope="module")
 def artifacts(split, tmp_path_factory):
     """(batch-1 artifact, gallery artifact) of a backend and tower, converted once per module."""
-    model, _ = split
+    model, inputs = split
     made: dict[tuple[str, str], tuple[Path, Path]] = {}
 
     def get(backend: str, tower: str) -> tuple[Path, Path]:
         if (backend, tower) not in made:
             folder = tmp_path_factory.mktemp(f"{backend}-{tower}")
-            made[backend, tower] = tuple(_convert(model, backend, tower, b, folder) for b in (1, GALLERY_BATCH))
+            items = inputs / ("images.npy" if tower == "image" else "tokens.npy")
+            made[backend, tower] = tuple(_convert(model, backend, tower, b, items, folder) for b in (1, GALLERY_BATCH))
         return made[backend, tower]
 
     return get

@@ -36,9 +36,9 @@ class JobRun:
         job = self.job
         self.data.update(threads=job.threads, affinity=list(job.affinity), protocol=asdict(job.protocol))
         self.data["memory"] = {"units": "bytes", "rss_start_bytes": memory.rss_bytes()}
-        self.data["thermal"] = {"before": thermal.temperatures(job.thermal_zones, self._absent),
-                                "governor": thermal.governor(), "absent": self._absent}
         self._thermal_start = thermal.snapshot(job.thermal_zones, self._absent)
+        self.data["thermal"] = {"before": self._thermal_start["temps_c"], "governor": thermal.governor(),
+                                "absent": self._absent}
         self.result.enter("verify")
         inputs = self._verify()
         runtime = self._open_runtime()
