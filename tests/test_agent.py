@@ -126,11 +126,18 @@ def make_job(tmp: Path, backend: str, tower: str, artifact: Path, gallery: Path 
 # ---------------------------------------------------------------- failures (no runtime needed)
 
 
+def _job_with_placeholder(tmp: Path, backend: str, tower: str, inputs: Path, name: str, content: bytes = b"x") -> dict:
+    """A job whose artifact is a small file that is not a model (for failures before any load)."""
+    artifact = tmp / name
+    artifact.write_bytes(content)
+    return make_job(tmp, backend, tower, artifact, None, inputs)
+
+
 def test_sha_mismatch_fails_in_verify_names_the_file_and_loses_nothing(pushed, split, tmp_path):
     _, folder = split
+    job = _job_with_placeholder(tmp_path, "tflite", "image", folder / "images.npy", "image-b1.tflite",
+                                b"stale artifact bytes")
     artifact = tmp_path / "image-b1.tflite"
-    artifact.write_bytes(b"stale artifact bytes")
-    job = make_job(tmp_path, "tflite", "image", artifact, None, folder / "images.npy")
     job["artifact"]["sha256"] = hashlib.sha256(b"the artifact the host converted").hexdigest()
     proc, result = run_agent(pushed, job, tmp_path)
     assert proc.returncode == 1
@@ -146,18 +153,15 @@ def test_truncated_inputs_fail_in_verify(pushed, split, tmp_path):
     _, folder = split
     inputs = tmp_path / "tokens.npy"
     inputs.write_bytes((folder / "tokens.npy").read_bytes()[:-10])
-    artifact = tmp_path / "text-b1.pte"
-    artifact.write_bytes(b"x")
-    proc, result = run_agent(pushed, make_job(tmp_path, "executorch", "text", artifact, None, inputs), tmp_path)
+    job = _job_with_placeholder(tmp_path, "executorch", "text", inputs, "text-b1.pte")
+    proc, result = run_agent(pushed, job, tmp_path)
     assert proc.returncode == 1 and (result["status"], result["phase"]) == ("failed", "verify")
     assert "truncated" in result["error"] and "tokens.npy" in result["error"]
 
 
 def test_a_missing_runtime_is_a_clear_load_failure_naming_the_modules(pushed, split, tmp_path):
     _, folder = split
-    artifact = tmp_path / "image-b1.tflite"
-    artifact.write_bytes(b"x")
-    job = make_job(tmp_path, "tflite", "image", artifact, None, folder / "images.npy")
+    job = _job_with_placeholder(tmp_path, "tflite", "image", folder / "images.npy", "image-b1.tflite")
     proc, result = run_agent(pushed, job, tmp_path, block=("ai_edge_litert", "tflite_runtime"))
     assert proc.returncode == 1 and (result["status"], result["phase"]) == ("failed", "load")
     assert "no tflite runtime" in result["error"]
@@ -167,9 +171,7 @@ def test_a_missing_runtime_is_a_clear_load_failure_naming_the_modules(pushed, sp
 def test_executorch_without_torch_falls_back_to_the_numpy_runtime(pushed, split, tmp_path):
     """With torch gone the pybindings cannot load; next in line is executorch_numpy_runtime (absent on 3.11)."""
     _, folder = split
-    artifact = tmp_path / "image-b1.pte"
-    artifact.write_bytes(b"x")
-    job = make_job(tmp_path, "executorch", "image", artifact, None, folder / "images.npy")
+    job = _job_with_placeholder(tmp_path, "executorch", "image", folder / "images.npy", "image-b1.pte")
     proc, result = run_agent(pushed, job, tmp_path, block=("torch", "edge_bench", "executorch_numpy_runtime"))
     assert (result["status"], result["phase"]) == ("failed", "load")
     assert "executorch.extension.pybindings._C" in result["error"] and "torch" in result["error"]

@@ -6,6 +6,8 @@ that tflite-runtime 2.14 does not work with numpy 2.
 
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
 
 from . import Model, Runtime, missing, register
@@ -40,12 +42,9 @@ class _LiteRtBase(Runtime):
     def __init__(self, threads: int, options: dict) -> None:
         super().__init__(threads, options)
         try:
-            self._interpreter_cls = self._import()
+            self._interpreter_cls = importlib.import_module(self.module).Interpreter
         except Exception as exc:  # ImportError, or numpy ABI breakage (tflite-runtime on numpy 2)
             raise missing(self.module, exc) from None
-
-    def _import(self):
-        raise NotImplementedError
 
     def load(self, path: str) -> Model:
         """Create the interpreter with the thread count, and allocate its tensors."""
@@ -63,11 +62,6 @@ class AiEdgeLitert(_LiteRtBase):
     distribution = "ai-edge-litert"
     priority = 0
 
-    def _import(self):
-        from ai_edge_litert.interpreter import Interpreter
-
-        return Interpreter
-
 
 @register
 class TfliteRuntime(_LiteRtBase):
@@ -77,8 +71,3 @@ class TfliteRuntime(_LiteRtBase):
     module = "tflite_runtime.interpreter"
     distribution = "tflite-runtime"
     priority = 1
-
-    def _import(self):
-        from tflite_runtime.interpreter import Interpreter
-
-        return Interpreter
