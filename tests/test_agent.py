@@ -2,8 +2,9 @@
 
 Artifacts are the built-in EdgeCLIP-S tower converted for real by the
 converters' per-tower stage (ExecuTorch XNNPACK .pte and LiteRT .tflite,
-batch 1 and a gallery batch of 4); inputs are the synthetic set. A small bootstrap runs the agent with chosen modules made
-unimportable and records which module first imported each top-level package.
+batch 1 and a gallery batch of 4); inputs are the synthetic set. A small
+bootstrap runs the agent with chosen modules made unimportable and records
+which module first asked for each top-level package.
 """
 
 from __future__ import annotations
@@ -178,6 +179,21 @@ def test_executorch_without_torch_falls_back_to_the_numpy_runtime(pushed, split,
     assert "executorch_numpy_runtime" in result["error"]
 
 
+def test_core_ml_off_macos_and_a_stale_gallery_fail_before_any_load(pushed, split, tmp_path):
+    _, folder = split
+    job = _job_with_placeholder(tmp_path, "coreml", "image", folder / "images.npy", "image-b1.mlpackage")
+    proc, result = run_agent(pushed, job, tmp_path)
+    assert (result["status"], result["phase"]) == ("failed", "load")
+    assert "coremltools (runs only on macOS)" in result["error"]
+    gallery = tmp_path / "image-b4.tflite"
+    gallery.write_bytes(b"old gallery")
+    job = _job_with_placeholder(tmp_path, "tflite", "image", folder / "images.npy", "image-b1.tflite")
+    job["gallery"] = {"path": str(gallery), "sha256": _sha(tmp_path / "image-b1.tflite"), "batch": 4}
+    proc, result = run_agent(pushed, job, tmp_path)
+    assert (result["status"], result["phase"]) == ("failed", "verify") and "gallery artifact" in result["error"]
+    assert "runtime" not in result and "load_s" not in result
+
+
 def test_unreadable_job_and_bad_fields(pushed, split, tmp_path):
     proc = subprocess.run([sys.executable, "-m", "edge_bench_agent", str(tmp_path / "none.json")], cwd=pushed,
                           capture_output=True, text=True)
@@ -330,7 +346,8 @@ def test_a_killed_job_keeps_what_it_measured(pushed, split, artifacts, tmp_path)
 
 def _numpy_runtime_python() -> str | None:
     """A Python >= 3.12 with numpy and executorch-numpy-runtime: $EDGE_BENCH_NUMPY_RUNTIME_PYTHON, else on PATH."""
-    found = [os.environ.get("EDGE_BENCH_NUMPY_RUNTIME_PYTHON")] + [shutil.which(n) for n in ("python3.13", "python3.12")]
+    found = [os.environ.get("EDGE_BENCH_NUMPY_RUNTIME_PYTHON")]
+    found += [shutil.which(name) for name in ("python3.13", "python3.12")]
     for python in filter(None, found):
         probe = subprocess.run([python, "-c", "import numpy, executorch_numpy_runtime"], capture_output=True)
         if probe.returncode == 0:

@@ -87,7 +87,8 @@ def open_inputs(path: Path, kind: str, mean, std) -> InputsFile:
     want_dtype, want_ndim = _EXPECTED[kind]
     if dtype != want_dtype or len(shape) != want_ndim or fortran:
         raise AgentError(
-            "verify", f"inputs {path}: {kind} needs a C-order {want_ndim}-d {want_dtype} array, file holds {dtype} {shape}"
+            "verify",
+            f"inputs {path}: {kind} needs a C-order {want_ndim}-d {want_dtype} array, file holds {dtype} {shape}",
         )
     if kind == "uint8_images" and shape[1] != 3:
         raise AgentError("verify", f"inputs {path}: images must be (N, 3, S, S), file holds {shape}")

@@ -118,7 +118,8 @@ class JobSpec:
         if not isinstance(data, dict):
             raise AgentError("verify", "job spec: expected a JSON object")
         if data.get("schema", SCHEMA) != SCHEMA:
-            raise AgentError("verify", f"job spec: schema {data.get('schema')!r} not supported (this agent reads {SCHEMA})")
+            found = data.get("schema")
+            raise AgentError("verify", f"job spec: schema {found!r} not supported (this agent reads {SCHEMA})")
         job = cls(
             tower=_choice(data, "tower", TOWERS),
             backend=_req(data, "backend", str),
@@ -194,7 +195,8 @@ def _inputs(data: dict) -> InputsRef:
     stats = {}
     for key in ("mean", "std"):
         value = ref.get(key, getattr(InputsRef, key))
-        if not isinstance(value, (list, tuple)) or len(value) != 3 or not all(isinstance(v, (int, float)) for v in value):
+        numbers = isinstance(value, (list, tuple)) and all(isinstance(v, (int, float)) for v in value)
+        if not numbers or len(value) != 3:
             raise AgentError("verify", f"job spec: inputs.{key} must be 3 numbers")
         stats[key] = tuple(float(v) for v in value)
     if any(s == 0 for s in stats["std"]):

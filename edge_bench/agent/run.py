@@ -96,7 +96,8 @@ class JobRun:
         self.result.enter("first_inference")
         block["first_inference_s"] = protocol.time_once(model, x, self.clock) / 1e9
         self.result.enter("warmup")
-        warm = protocol.run_loop(model, x, p.warmup_min_runs, p.warmup_min_seconds, p.max_runs, p.max_seconds, self.clock)
+        warm = protocol.run_loop(model, x, p.warmup_min_runs, p.warmup_min_seconds, p.max_runs, p.max_seconds,
+                                 self.clock)
         block["warmup"] = warm.summary()
 
     def _latency(self, runtime: Runtime, inputs: InputsFile) -> None:
