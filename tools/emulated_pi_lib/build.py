@@ -79,8 +79,9 @@ def debootstrap(lay: Layout, mirror: str, say) -> None:
             SUITE, str(lay.rootfs), mirror]
     try:
         host.run(argv, log=lay.build_log, what="debootstrap")
-    finally:
-        mounts.unmount_all(lay, say)  # debootstrap leaves proc mounted when it fails
+    finally:  # a failed or interrupted debootstrap leaves processes and proc behind
+        procs.kill_device(lay.rootfs)
+        mounts.unmount_all(lay, say)
     seconds = round(time.monotonic() - started, 1)
     stamp.write_text(json.dumps({"seconds": seconds, "mirror": mirror}) + "\n")
 

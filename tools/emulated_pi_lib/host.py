@@ -7,6 +7,7 @@ import fcntl
 import os
 import re
 import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -24,18 +25,41 @@ TOOLS = {"debootstrap": "debootstrap", "chroot": "coreutils", "mount": "mount", 
 
 def run(argv: list[str], log: Path | None = None, env: dict | None = None, timeout: float | None = None,
         what: str | None = None) -> str:
-    """Run a host command; its output goes to `log` (or is returned); failure is a PiError."""
+    """Run a host command; its output goes to `log` (or is returned); failure is a PiError.
+
+    The command gets a process group of its own, killed whole when this one is
+    interrupted: debootstrap's chrooted dpkg must not outlive an aborted build.
+    """
     out = open(log, "a") if log else subprocess.PIPE
     try:
-        proc = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, env=env, timeout=timeout, text=True)
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env, text=True,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+        try:
+            stdout, _ = proc.communicate(timeout=timeout)
+        except BaseException:
+            _kill_group(proc)
+            raise
     finally:
         if log:
             out.close()
     if proc.returncode != 0:
-        detail = _tail(log) if log else (proc.stdout or "").strip()[-800:]
+        detail = _tail(log) if log else (stdout or "").strip()[-800:]
         raise PiError(f"{what or argv[0]} failed (exit {proc.returncode}): {detail}",
                       hint=f"full output in {log}" if log else None)
-    return proc.stdout if not log else ""
+    return stdout or ""
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=5)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
 def _tail(path: Path, lines: int = 6) -> str:
