@@ -38,6 +38,13 @@ def _locked(args: argparse.Namespace, lay: Layout):
     return host.locked(lay.lock, args.lock_timeout, say)
 
 
+def _ready_to_build(args: argparse.Namespace, lay: Layout):
+    """Root and the host tools checked; the root's lock, to hold while building or starting."""
+    host.require_root()
+    host.require_tools()
+    return _locked(args, lay)
+
+
 @command
 def check(args: argparse.Namespace, lay: Layout) -> int:
     """Exit 0 when this machine can emulate the device, else 75 with the reason."""
@@ -51,9 +58,7 @@ def check(args: argparse.Namespace, lay: Layout) -> int:
 @command
 def build(args: argparse.Namespace, lay: Layout) -> int:
     """Build what is missing; prints the build record (JSON)."""
-    host.require_root()
-    host.require_tools()
-    with _locked(args, lay):
+    with _ready_to_build(args, lay):
         record = builder.build(lay, args.qemu_cpu, args.mirror, say)
     print(json.dumps(record, indent=2))
     return 0
@@ -62,9 +67,7 @@ def build(args: argparse.Namespace, lay: Layout) -> int:
 @command
 def start(args: argparse.Namespace, lay: Layout) -> int:
     """Build if needed, then start; prints the path of the device profile."""
-    host.require_root()
-    host.require_tools()
-    with _locked(args, lay):
+    with _ready_to_build(args, lay):
         builder.build(lay, args.qemu_cpu, args.mirror, say)
         device.start(lay, args.port, args.qemu_cpu, say)
     print(lay.profile)

@@ -1,24 +1,12 @@
-"""Errors the user can act on, each with a hint and an exit code."""
+"""The emulator's errors: edge-bench's DeviceError (message + hint), with exit codes of their own."""
 
 from __future__ import annotations
 
+from edge_bench.errors import DeviceError
 
-class PiError(Exception):
+
+class PiError(DeviceError):
     """Something went wrong with the emulated device: what, and what to do next."""
-
-    exit_code = 1
-
-    def __init__(self, message: str, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-
-    def one_line(self) -> str:
-        """The message and hint folded into one line for the terminal."""
-        text = " ".join(self.message.split())
-        if self.hint:
-            text += f" (hint: {' '.join(self.hint.split())})"
-        return text
 
 
 class NotSupported(PiError):
