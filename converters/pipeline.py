@@ -74,7 +74,7 @@ def convert(
         write_manifest(folder, manifest)
     if progress is not None:
         progress(stage, len(units), len(units))
-    return ArtifactSet(folder, manifest)
+    return ArtifactSet.load(folder)
 
 
 def resolve(backend: str, precision: str) -> Converter:

@@ -25,15 +25,12 @@ def parse_batch_sizes(text: str) -> list[int]:
 
 def _quiet_toolchains() -> None:
     """Silence the toolchains' own progress bars and version nags (before they import)."""
-    import warnings
+    import logging
 
     os.environ.setdefault("TQDM_DISABLE", "1")
     os.environ.setdefault("LITERT_TORCH_SHOW_PROGRESS", "n")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    warnings.simplefilter("ignore")
-    import logging
-
-    for name in ("coremltools", "absl", "torch", "torchao", "executorch"):
+    for name in ("coremltools", "absl", "torchao"):
         logging.getLogger(name).setLevel(logging.ERROR)
 
 
@@ -59,7 +56,15 @@ def convert_command(
     split: str = typer.Option("val", "--split", help="Split the calibration and parity inputs come from."),
 ) -> None:
     """Convert both towers, check each artifact against PyTorch on real inputs, and summarise."""
+    import warnings
+
     _quiet_toolchains()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the toolchains' deprecation and version nags
+        _convert(model, backend, precision, out, batch_sizes, weights, dataset, data_dir, split)
+
+
+def _convert(model, backend, precision, out, batch_sizes, weights, dataset, data_dir, split) -> None:
     from edge_bench.cli.ui import console, err_console, progress_bars
     from edge_bench.converters import convert, plan_conversions
     from edge_bench.converters.artifact import writable_dir
@@ -98,7 +103,7 @@ def summary_table(sets: list):
     )
     for column in ("artifact set", "tower", "batch", "MB", "conv s", "GFLOP", "cos min", "max |Δ|", "parity"):
         table.add_column(
-            column, justify="left" if column in ("artifact set", "tower", "parity") else "right", no_wrap=column == "artifact set"
+            column, justify="left" if column in ("artifact set", "tower", "parity") else "right", no_wrap=column in ("artifact set", "parity")
         )
     for artifact_set in sets:
         for tower, entry in artifact_set.manifest["towers"].items():
