@@ -32,6 +32,8 @@ COMMAND_MODULES = [
     "edge_bench.cli.devices_cmd",
     "edge_bench.cli.android_cmd",
     "edge_bench.cli.distill_cmd",
+    "edge_bench.cli.run_cmd",
+    "edge_bench.cli.store_cmd",
 ]
 
 
@@ -40,8 +42,21 @@ def _load_commands() -> None:
         importlib.import_module(name)
 
 
+def _quiet_toolchains() -> None:
+    """Keep converters' and runtimes' log chatter (TF/absl C++ logs, deprecations) off the terminal."""
+    import os
+    import warnings
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("GLOG_minloglevel", "2")
+    os.environ.setdefault("ABSL_MIN_LOG_LEVEL", "3")
+    for category in (FutureWarning, DeprecationWarning, UserWarning):
+        warnings.filterwarnings("ignore", category=category)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
+    _quiet_toolchains()
     _load_commands()
     try:
         app(args=argv, standalone_mode=False)

@@ -29,7 +29,7 @@ COLOURS = {
 BACKGROUNDS = {"gray": (128, 128, 128), "white": (250, 250, 250), "black": (10, 10, 10), "beige": (225, 210, 170)}
 SIZES = {"small": 0.16, "large": 0.30}
 COUNT_WORDS = {1: "a", 2: "two", 3: "three"}
-SPLIT_SIZES = {"train": 20000, "val": 1000, "test": 1000}
+SPLIT_SIZES = {"train": 40000, "val": 1000, "test": 1000}
 SPLIT_IDS = {"train": 0, "val": 1, "test": 2}
 NATIVE_SIZE = 64
 

@@ -76,7 +76,9 @@ def _builder(name: str):
         from edge_bench.models.weights import file_sha256, load_into, read_state_dict
 
         logging.getLogger().setLevel(max(logging.getLogger().level, logging.ERROR))
-        clip = open_clip.create_model(name, pretrained=None)
+        with torch.random.fork_rng():  # untrained weights are the same on every build
+            torch.manual_seed(0)
+            clip = open_clip.create_model(name, pretrained=None)
         info = WeightsInfo("untrained")
         if weights is not None:
             file = _checkpoint_file(weights)

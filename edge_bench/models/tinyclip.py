@@ -83,8 +83,9 @@ def _builder(name: str):
         hf_logging.set_verbosity_error()
         info = WeightsInfo("untrained")
         if weights is None:
-            torch.manual_seed(0)
-            clip = CLIPModel(_config(name))
+            with torch.random.fork_rng():  # untrained weights are the same on every build
+                torch.manual_seed(0)
+                clip = CLIPModel(_config(name))
         else:
             if not (weights.is_dir() and (weights / "config.json").is_file()):
                 raise ModelError(f"{weights} is not a Hugging Face CLIP folder (no config.json)")

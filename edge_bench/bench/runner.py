@@ -1,0 +1,125 @@
+"""The benchmark runner: plan -> convert -> push -> agent per tower -> statistics, recall -> store.
+
+The runner prints nothing: it emits events (edge_bench.bench.events) and
+writes one store row per job. A job that fails (the agent failed, the
+connection was cut, the device timed out) is recorded as failed with its
+reason and the run goes on; `resume=True` runs only what the newest run of the
+same plan is missing.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from edge_bench.bench.events import Event, JobFinished, JobStage, JobStarted, RunFinished, RunStarted
+from edge_bench.bench.plan import PlannedJob, RunPlan, expand
+from edge_bench.errors import EdgeBenchError
+from edge_bench.store import Store
+
+
+@dataclass
+class RunOutcome:
+    """What a run did."""
+
+    run_id: str
+    status: str
+    counts: dict = field(default_factory=dict)
+    job_rows: list[str] = field(default_factory=list)
+
+
+class Runner:
+    """Runs plans on devices and stores the records."""
+
+    def __init__(self, store: Store | None = None, on_event: Callable[[Event], None] | None = None,
+                 cancel: threading.Event | None = None) -> None:
+        self.store = store or Store()
+        self.emit = on_event or (lambda event: None)
+        self.cancel = cancel or threading.Event()
+
+    def run(self, plan: RunPlan, resume: bool = False) -> RunOutcome:
+        """Run every job of the plan that is not done yet; return the outcome."""
+        from edge_bench.bench.device_run import DeviceRun
+
+        with DeviceRun.open(plan) as device:
+            jobs = expand(plan, device.profile.backends, device.runtime_gaps())
+            run, done = self._run_row(plan, resume)
+            self.emit(RunStarted(run.id, plan.device, tuple(jobs), resume and bool(done), tuple(sorted(done))))
+            counts = {"ok": 0, "failed": 0, "skipped": 0, "done before": 0, "cancelled": 0}
+            rows = []
+            todo = [j for j in jobs if j.key not in done]
+            counts["done before"] = len(jobs) - len(todo)
+            for index, job in enumerate(todo):
+                if self.cancel.is_set():
+                    counts["cancelled"] += len(todo) - index
+                    break
+                self.emit(JobStarted(run.id, job, index, len(todo)))
+                status, row_id = self._one(device, run.id, job)
+                counts[status] += 1
+                if row_id:
+                    rows.append(row_id)
+            status = "cancelled" if counts["cancelled"] else ("partial" if counts["failed"] else "complete")
+            self.store.set_run_status(run.id, status)
+            self.emit(RunFinished(run.id, status, counts))
+            return RunOutcome(run.id, status, counts, rows)
+
+    def _run_row(self, plan: RunPlan, resume: bool):
+        from edge_bench import __version__
+
+        if resume:
+            previous = self.store.latest_run(plan.key())
+            if previous is not None:
+                done = {j.job_key for j in self.store.jobs(run_id=previous.id) if j.status in ("ok", "skipped")}
+                self.store.set_run_status(previous.id, "running")
+                return previous, done
+        return self.store.create_run(plan.device, plan.key(), plan.as_dict(), __version__), set()
+
+    def _one(self, device, run_id: str, job: PlannedJob) -> tuple[str, str | None]:
+        from edge_bench.store.db import now
+
+        meta = {"model": job.model, "backend": job.backend, "precision": job.precision, "device": device.profile.name,
+                "dataset": device.plan.dataset}
+        started = now()
+        if job.skip:
+            row = self.store.add_job(run_id, job.key, meta, "skipped", {"job": meta, "status": "skipped", "reason": job.skip},
+                                     error=job.skip, started=started)
+            self.emit(JobFinished(run_id, job, "skipped", job.skip, job_row_id=row.id))
+            return "skipped", row.id
+        stage = lambda name, detail="": self.emit(JobStage(run_id, job, name, detail))  # noqa: E731
+        try:
+            record = device.run_job(job, f"{run_id}-{uuid.uuid4().hex[:6]}", stage)
+        except EdgeBenchError as exc:
+            record = {"job": meta, "status": "failed", "reason": exc.one_line(), "phase": getattr(exc, "phase", None)}
+        status = record["status"]
+        reason = record.get("reason")
+        row = self.store.add_job(run_id, job.key, meta, status, record, error=reason, started=started)
+        self.emit(JobFinished(run_id, job, status, reason, _summary(record), row.id))
+        return status, row.id
+
+
+def _summary(record: dict) -> dict:
+    """The few figures a progress display shows for a finished job."""
+    towers = record.get("towers") or {}
+    out = {}
+    for tower, data in towers.items():
+        latency = (data.get("latency") or {}).get("median")
+        if latency is not None:
+            out[f"{tower}_ms"] = latency * 1e3
+        ips = (data.get("gallery") or {}).get("items_per_s")
+        if ips:
+            out[f"{tower}_per_s"] = ips
+    recall = record.get("recall") or {}
+    if "image_retrieval_recall@1" in recall:
+        out["t2i_r1"] = recall["image_retrieval_recall@1"]
+        out["i2t_r1"] = recall["text_retrieval_recall@1"]
+    return out
+
+
+def default_local_root() -> Path:
+    """Where the runner keeps its per-job working files on the host."""
+    from edge_bench import paths
+
+    return paths.cache_dir() / "runs"

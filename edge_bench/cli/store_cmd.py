@@ -1,0 +1,74 @@
+"""`edge-bench runs`, `show` and `compare`: what the results store holds."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+from edge_bench.cli import app
+
+
+@app.command("runs")
+def runs_command(
+    device: str = typer.Option(None, "--device", "-D", help="Only runs on this device."),
+    limit: int = typer.Option(20, "--limit", "-n", min=1, help="How many runs, newest first."),
+) -> None:
+    """List stored runs: id, time, device, status and job counts."""
+    from rich.table import Table
+
+    from edge_bench.cli.ui import console
+    from edge_bench.store import Store
+
+    store = Store()
+    table = Table(title=f"runs in {store.path}")
+    for column in ("run", "created (UTC)", "device", "status", "ok", "failed", "skipped", "models"):
+        table.add_column(column)
+    for run in store.runs(device=device, limit=limit):
+        jobs = store.jobs(run_id=run.id)
+        count = lambda s: str(sum(1 for j in jobs if j.status == s))  # noqa: E731
+        models = ", ".join(run.plan.get("models", []))
+        table.add_row(run.id, run.created.replace("+00:00", ""), run.device, run.status, count("ok"), count("failed"),
+                      count("skipped"), models)
+    console.print(table)
+
+
+@app.command("show")
+def show_command(
+    run_id: str = typer.Argument(..., help="Run id (or a unique prefix), from `edge-bench runs`."),
+    as_json: bool = typer.Option(False, "--json", help="Print every job's full record as JSON."),
+) -> None:
+    """Details of one run: speed, memory, recall and fidelity per job; notes, failures and provenance."""
+    from edge_bench.cli.results_view import accuracy_table, job_notes, speed_table
+    from edge_bench.cli.ui import console
+    from edge_bench.store import Store
+
+    store = Store()
+    run = store.run(run_id)
+    rows = store.jobs(run_id=run.id)
+    if as_json:
+        print(json.dumps({"run": run.__dict__, "jobs": [r.__dict__ for r in rows]}, indent=2, default=str))
+        return
+    console.print(f"run {run.id} on {run.device}, {run.created}, {run.status}; plan: {json.dumps(run.plan)[:300]}")
+    if not rows:
+        console.print("this run has no jobs")
+        return
+    console.print(speed_table(rows, "speed and memory"))
+    console.print(accuracy_table(rows, f"{run.plan.get('dataset')} test: recall % and fidelity"))
+    for line in job_notes(rows):
+        console.print(line)
+
+
+@app.command("compare")
+def compare_command(
+    run_a: str = typer.Argument(..., help="Baseline run."),
+    run_b: str = typer.Argument(..., help="Run compared with it."),
+) -> None:
+    """Ratios between two runs for the jobs they share (same model, backend, precision)."""
+    from edge_bench.cli.compare_view import compare_table
+    from edge_bench.cli.ui import console
+    from edge_bench.store import Store
+
+    store = Store()
+    a, b = store.run(run_a), store.run(run_b)
+    console.print(compare_table(a, store.jobs(run_id=a.id), b, store.jobs(run_id=b.id)))
