@@ -76,6 +76,9 @@ def _agent_towers(run: DeviceRun, artifacts, model, job_id: str, record: dict, s
             stage(tower, "on the device")
             result, local, stderr = run.session.run_agent(spec.to_dict(), run.local_root / job_id / tower)
             if result is None or result.get("status") != "ok":
+                if result is not None and "sha256 mismatch" in (result.get("error") or ""):
+                    used = [spec.artifact.path, spec.inputs.path] + ([spec.gallery.path] if spec.gallery else [])
+                    run.session.forget(used)
                 return _tower_failed(record, tower, result, stderr)
             flops = artifacts.manifest["towers"][tower].get("flops")
             record["towers"][tower] = tower_summary(result, flops, run.profile.peak_gflops)

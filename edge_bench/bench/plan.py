@@ -85,7 +85,11 @@ def expand(plan: RunPlan, device_backends: list[str], runtime_gaps: dict[str, st
     backend to why the device cannot run it (from its fingerprint).
     """
     from edge_bench.converters import get_converter
+    from edge_bench.converters.base import check_precision
 
+    for precision in plan.precisions:
+        if precision != "all":
+            check_precision(precision)
     backends = list(plan.backends) or list(device_backends)
     jobs = []
     for model in plan.models:

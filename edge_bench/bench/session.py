@@ -60,6 +60,12 @@ class DeviceSession:
             self._present.add(remote)
         return remote, sha
 
+    def forget(self, remotes: list[str]) -> None:
+        """Remove pushed files (e.g. after a sha256 mismatch), so the next job pushes them again."""
+        for remote in remotes:
+            self._present.discard(remote)
+        self.transport.run(["rm", "-rf", *remotes], timeout=60)
+
     def run_agent(self, job: dict, local_dir: Path, timeout: float = AGENT_TIMEOUT_S) -> tuple[dict | None, Path, str]:
         """Run one agent job; returns (result or None, local copy of its output folder, agent stderr tail)."""
         output = job["output_dir"]

@@ -1,0 +1,172 @@
+"""The runner end to end: the local device and a real sshd on loopback; failures, resume, bad inputs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from edge_bench import paths
+from edge_bench.agent.job import Protocol
+from edge_bench.bench import RunPlan, Runner
+from edge_bench.bench.events import JobFinished, JobStage, RunFinished, RunStarted
+from edge_bench.errors import ConfigError, DeviceError
+from edge_bench.store import Store
+
+MODEL = "edgeclip-s-scratch"
+FAST = Protocol(warmup_min_runs=2, warmup_min_seconds=0.0, min_runs=8, min_seconds=0.0, max_runs=200, max_seconds=5.0)
+
+
+def plan(device: str = "local", **over) -> RunPlan:
+    settings = dict(device=device, models=(MODEL,), backends=("executorch", "tflite"), precisions=("fp32",),
+                    n_images=40, gallery_batch=4, protocol=FAST)
+    settings.update(over)
+    return RunPlan(**settings)
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store(tmp_path / "results.sqlite")
+    yield s
+    s.close()
+
+
+def test_local_device_end_to_end(store):
+    events = []
+    outcome = Runner(store, on_event=events.append).run(plan())
+    assert outcome.status == "complete", [j.error for j in store.jobs()]
+    assert isinstance(events[0], RunStarted) and isinstance(events[-1], RunFinished)
+    assert [e.status for e in events if isinstance(e, JobFinished)] == ["ok", "ok"]
+    rows = store.jobs(run_id=outcome.run_id)
+    assert {r.backend for r in rows} == {"executorch", "tflite"}
+    for row in rows:
+        rec = row.record
+        for tower in ("image", "text"):
+            t = rec["towers"][tower]
+            assert t["latency"]["n"] >= FAST.min_runs and len(t["latency"]["samples"]) == t["latency"]["n"]
+            assert t["first_inference_s"] > 0 and t["load_s"] > 0
+            assert t["gallery"]["batch"] == 4 and t["gallery"]["items_per_s"] > 0
+            assert t["memory"]["peak_rss_bytes"] >= t["memory"]["rss_before_load_bytes"] > 0
+            assert rec["fidelity"]["vs_fp32_pytorch"][tower]["cosine_min"] > 0.999
+            assert t["flops"] > 0 and t["achieved_gflops"] > 0
+        # recall from the device's embeddings equals recall from eager PyTorch at fp32 (within 0.2 points)
+        for key, value in rec["reference_recall"].items():
+            assert abs(rec["recall"][key] - value) <= 0.002, key
+        assert rec["recall_label"] in ("trained", "untrained")
+        emb = np.load(rec["embeddings"]["image"])
+        assert emb.shape == (40, 256)
+        assert rec["provenance"]["artifact"]["files"]["image"][0]["sha256"]
+        assert rec["provenance"]["device"]["fingerprint"]["machine"]
+
+
+def test_ssh_device_end_to_end(store, sshd_server):
+    sshd_server.write_profile(paths.config_dir(), "loop-e2e", backends=["tflite"])
+    outcome = Runner(store).run(plan("loop-e2e", backends=("tflite",)))
+    assert outcome.status == "complete", [j.error for j in store.jobs()]
+    (row,) = store.jobs(run_id=outcome.run_id)
+    rec = row.record
+    assert rec["job"]["device"] == "loop-e2e"
+    # a remote device is checked against the host's run of the same artifact
+    assert rec["fidelity"]["verdict"]["status"] == "agrees"
+    assert rec["fidelity"]["vs_host_artifact"]["image"]["cosine_min"] > 0.9999
+
+
+def _cut_sessions(server) -> None:
+    """Kill every ssh session under the listener (the listener survives: a dropped link, not a dead host)."""
+    import psutil
+
+    for child in psutil.Process(server.process.pid).children(recursive=False):
+        child.kill()
+
+
+def test_cut_connection_fails_one_job_and_resume_runs_only_the_missing(store, fresh_sshd):
+    fresh_sshd.write_profile(paths.config_dir(), "loop-cut", backends=["executorch", "tflite"])
+    slow = Protocol(warmup_min_runs=2, warmup_min_seconds=0.0, min_runs=8, min_seconds=4.0, max_runs=100000, max_seconds=20.0)
+    p = plan("loop-cut", protocol=slow)
+    cut = {"done": False}
+
+    def on_event(event):
+        if isinstance(event, JobStage) and event.stage == "image" and event.job.backend == "executorch" and not cut["done"]:
+            cut["done"] = True
+            threading.Timer(1.5, _cut_sessions, args=(fresh_sshd,)).start()
+
+    first = Runner(store, on_event=on_event).run(p)
+    rows = store.jobs(run_id=first.run_id)
+    status = {r.backend: r for r in rows}
+    assert first.status == "partial"
+    assert status["executorch"].status == "failed"
+    assert "lost" in status["executorch"].error
+    assert status["tflite"].status == "ok"  # the other job finished
+
+    second = Runner(store).run(p, resume=True)
+    assert second.run_id == first.run_id
+    assert second.counts["done before"] == 1 and second.counts["ok"] == 1
+    rows = store.jobs(run_id=first.run_id)
+    ok = [r for r in rows if r.status == "ok"]
+    assert sorted(r.backend for r in ok) == ["executorch", "tflite"]  # nothing duplicated
+    assert len([r for r in rows if r.status == "failed"]) == 1  # the failure is kept, not overwritten
+    third = Runner(store).run(p, resume=True)
+    assert third.counts["ok"] == 0 and third.counts["done before"] == 2
+
+
+def test_sha256_mismatch_fails_that_job_only(store, sshd_server):
+    sshd_server.write_profile(paths.config_dir(), "loop-sha", backends=["executorch", "tflite"])
+    work = sshd_server.folder / "work"
+
+    def corrupt(event):
+        if isinstance(event, JobStage) and event.stage == "image" and event.job.backend == "tflite":
+            for path in (work / "files").glob("*/image-b1.tflite"):
+                path.write_bytes(path.read_bytes()[:-8] + b"corrupt!")
+
+    outcome = Runner(store, on_event=corrupt).run(plan("loop-sha"))
+    by = {r.backend: r for r in store.jobs(run_id=outcome.run_id)}
+    assert by["executorch"].status == "ok"
+    assert by["tflite"].status == "failed" and "sha256 mismatch" in by["tflite"].error
+    # the bad copy is removed from the device, so a resume pushes a good one
+    again = Runner(store).run(plan("loop-sha"), resume=True)
+    assert again.counts["ok"] == 1
+
+
+def test_unknown_device_and_unreachable_host(store, tmp_path):
+    with pytest.raises(ConfigError, match="no-such-device"):
+        Runner(store).run(plan("no-such-device"))
+    profile = paths.config_dir() / "devices" / "closed-port.toml"
+    profile.parent.mkdir(parents=True, exist_ok=True)
+    profile.write_text('name = "closed-port"\ntransport = "ssh"\nbackends = ["tflite"]\n[ssh]\nhost = "127.0.0.1"\nport = 9\n'
+                       'connect_timeout = 3\nconfig_file = "none"\n')
+    with pytest.raises(DeviceError):
+        Runner(store).run(plan("closed-port"))
+    assert store.runs() == []  # nothing was half-recorded
+
+
+def test_misspelt_profile_key_is_a_config_error(store):
+    profile = paths.config_dir() / "devices" / "typo.toml"
+    profile.parent.mkdir(parents=True, exist_ok=True)
+    profile.write_text('name = "typo"\ntransport = "local"\nbackend = ["tflite"]\n')
+    with pytest.raises(ConfigError) as err:
+        Runner(store).run(plan("typo"))
+    assert "unknown key 'backend'" in err.value.one_line() and "backends" in err.value.one_line()
+
+
+def test_skips_are_recorded_with_reasons(store):
+    outcome = Runner(store).run(plan(backends=("coreml",), precisions=("fp32",)))
+    (row,) = store.jobs(run_id=outcome.run_id)
+    assert row.status == "skipped" and "coreml" in row.error
+
+
+@pytest.mark.parametrize("args, message", [
+    (["run", "--device", "no-such-device"], "no-such-device"),
+    (["run", "--backends", "onnx"], "onnx"),
+    (["run", "--precisions", "int3", "--backends", "tflite"], "int3"),
+    (["show", "r-nope"], "no run"),
+])
+def test_cli_errors_are_one_line(args, message, tmp_path):
+    out = subprocess.run([sys.executable, "-m", "edge_bench.cli", *args], capture_output=True, text=True, timeout=600)
+    assert out.returncode != 0
+    lines = [l for l in out.stderr.strip().splitlines() if l.startswith("edge-bench: error")]
+    assert len(lines) == 1 and message in lines[0], out.stderr[-2000:]
+    assert "Traceback" not in out.stderr
