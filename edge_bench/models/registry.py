@@ -29,9 +29,12 @@ def _load_families() -> None:
     global _LOADED
     if _LOADED:
         return
-    _LOADED = True
-    # Each family module registers its entries on import.
+    # Each family module registers its entries on import. The flag is set after
+    # the imports: a second thread arriving meanwhile waits on the import lock
+    # instead of seeing a half-filled registry.
     from edge_bench.models import builtin, openclip, tinyclip  # noqa: F401
+
+    _LOADED = True
 
 
 def list_models(pattern: str | None = None) -> list[str]:
