@@ -1,0 +1,98 @@
+"""The edge-bench Textual app: six screens over the same runner and store as the CLI.
+
+Screens switch with the number keys (1 Devices, 2 Plan, 3 Run, 4 Results,
+5 Compare, 6 Export); `?` explains the screen in front. Screens post messages
+up (a plan to run, a comparison to show) and the app hands settings down to
+the screen that acts on them.
+"""
+
+from __future__ import annotations
+
+from textual.app import App
+from textual.binding import Binding
+
+from edge_bench.store import Store
+from edge_bench.tui.messages import CompareRequested, DeviceChosen, RunRequested, RunsMarked, StoreChanged
+from edge_bench.tui.screens.compare import CompareScreen
+from edge_bench.tui.screens.devices import DevicesScreen
+from edge_bench.tui.screens.export import ExportScreen
+from edge_bench.tui.screens.help import ConfirmScreen, HelpScreen
+from edge_bench.tui.screens.plan import PlanScreen
+from edge_bench.tui.screens.results import ResultsScreen
+from edge_bench.tui.screens.run import RunScreen
+from edge_bench.tui.settings import SCREEN_NAMES, TuiSettings
+
+
+class EdgeBenchApp(App[None]):
+    """Run benchmarks on a device, watch them live, and compare what the store holds."""
+
+    TITLE = "edge-bench"
+    SUB_TITLE = "what distillation buys you on the device"
+    CSS_PATH = "app.tcss"
+    SCREENS = {"devices": DevicesScreen, "plan": PlanScreen, "run": RunScreen, "results": ResultsScreen,
+               "compare": CompareScreen, "export": ExportScreen}
+    BINDINGS = [
+        *(Binding(str(i), f"show('{name}')", name.capitalize(), show=False) for i, name in enumerate(SCREEN_NAMES, 1)),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("f1", "show_help_panel", "Keys", show=False),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(self, settings: TuiSettings | None = None) -> None:
+        super().__init__()
+        self.settings = settings or TuiSettings()
+
+    def open_store(self) -> Store:
+        """A connection of its own to the results store (for one worker; close it after)."""
+        return Store(self.settings.store_path)
+
+    def on_mount(self) -> None:
+        self.push_screen(self.settings.start_screen)
+
+    def action_show(self, name: str) -> None:
+        """Bring one of the six screens to the front."""
+        if self.screen is not self.get_screen(name):
+            self.switch_screen(name)
+
+    def action_help(self) -> None:
+        """Explain the screen in front and its keys."""
+        if not isinstance(self.screen, (HelpScreen, ConfirmScreen)):
+            self.push_screen(HelpScreen(self.screen))
+
+    async def action_quit(self) -> None:
+        """Quit; while a run goes on, ask first (its current job finishes before the process ends)."""
+        run = self.get_screen("run")
+        if not run.running:
+            self.exit()
+            return
+
+        def answer(yes: bool | None) -> None:
+            if yes:
+                run.action_cancel()
+                self.exit()
+
+        self.push_screen(ConfirmScreen("A run is in progress. Cancel it and quit? The job on the device now "
+                                       "finishes first (edge-bench exits when it ends)."), answer)
+
+    def on_run_requested(self, message: RunRequested) -> None:
+        run = self.get_screen("run")
+        if run.running:
+            self.notify("A run is already in progress (see screen 3).", severity="warning")
+            return
+        self.action_show("run")
+        run.start(message.plan)
+
+    def on_device_chosen(self, message: DeviceChosen) -> None:
+        self.get_screen("plan").choose_device(message.device)
+        self.notify(f"The plan now runs on {message.device}.")
+
+    def on_compare_requested(self, message: CompareRequested) -> None:
+        self.get_screen("compare").request(message.axis, message.a, message.b)
+        self.action_show("compare")
+
+    def on_runs_marked(self, message: RunsMarked) -> None:
+        self.get_screen("export").runs = message.runs
+
+    def on_store_changed(self, message: StoreChanged) -> None:
+        for name in ("results", "compare", "export"):
+            self.get_screen(name).stale = True

@@ -1,0 +1,142 @@
+"""Devices: every device profile, whether it answers, and the fingerprint of the one under the cursor."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Static
+
+from edge_bench.devices import DeviceProfile
+from edge_bench.errors import EdgeBenchError
+from edge_bench.tui.widgets.nav import ScreenNav
+from edge_bench.tui.messages import DeviceChosen
+
+COLUMNS = ("name", "transport", "address", "backends", "threads", "reachable", "detail")
+
+
+class DevicesScreen(Screen):
+    """The device profiles (shipped and the user's), probed in a worker."""
+
+    CSS_PATH = "devices.tcss"
+    AUTO_FOCUS = "#profiles"
+    HELP = """\
+## Devices
+
+Every device profile edge-bench knows: the shipped ones and yours (in the
+config folder's `devices/`). Each one is probed in the background: does it
+answer, and which Python does it run?
+
+- **enter** or **f**: read the fingerprint of the device under the cursor
+  (CPU, clocks, memory, temperatures, runtimes).
+- **u**: use this device on the Plan screen.
+- **r**: read the profiles again and probe them.
+"""
+    BINDINGS = [
+        Binding("f", "fingerprint", "Fingerprint"),
+        Binding("u", "use", "Use in plan"),
+        Binding("r", "refresh", "Re-probe"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.profiles: dict[str, DeviceProfile] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield ScreenNav("devices")
+        table = DataTable(id="profiles", cursor_type="row", zebra_stripes=True)
+        table.border_title = "Device profiles"
+        yield table
+        with VerticalScroll(id="fingerprint-pane") as pane:
+            pane.border_title = "Fingerprint"
+            yield Static("Press [b]f[/] on a device to read its fingerprint.", id="fingerprint")
+        yield Static("", id="profile-errors")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for column in COLUMNS:
+            table.add_column(column, key=column)
+        self.action_refresh()
+
+    def action_refresh(self) -> None:
+        """Read the profiles and probe them again."""
+        self._scan(self.app.settings.auto_probe, self.app.settings.probe_timeout)
+
+    @work(thread=True, exclusive=True, group="scan")
+    def _scan(self, probe: bool, timeout: float) -> None:
+        from edge_bench.devices import scan_profiles
+        from edge_bench.devices.probe import probe_all
+
+        profiles, errors = scan_profiles()
+        self.app.call_from_thread(self._show_profiles, profiles, [e.one_line() for e in errors], probe)
+        if probe:
+            for result in probe_all(profiles, timeout=timeout):
+                self.app.call_from_thread(self._show_probe, result)
+
+    def _show_profiles(self, profiles: list[DeviceProfile], errors: list[str], probing: bool) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
+        self.profiles = {p.name: p for p in profiles}
+        reachable = Text("probing…", style="dim") if probing else Text("not probed", style="dim")
+        for p in profiles:
+            table.add_row(p.name, p.transport, Text(p.address), ", ".join(p.backends), str(p.threads), reachable, "",
+                          key=p.name)
+        self.query_one("#profile-errors", Static).update(
+            Text("\n".join(errors), style="red") if errors else "")
+        self.query_one("#profile-errors").display = bool(errors)
+
+    def _show_probe(self, result) -> None:
+        table = self.query_one(DataTable)
+        if result.name not in self.profiles:
+            return
+        cell = Text("yes", style="green") if result.reachable else Text("no", style="bold red")
+        table.update_cell(result.name, "reachable", cell)
+        table.update_cell(result.name, "detail", Text(result.detail), update_width=True)
+
+    def _current(self) -> DeviceProfile | None:
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return self.profiles.get(key)
+
+    @on(DataTable.RowSelected)
+    def action_fingerprint(self) -> None:
+        """Read the fingerprint of the device under the cursor (in a worker)."""
+        profile = self._current()
+        if profile is None:
+            return
+        self.query_one("#fingerprint", Static).update(Text(f"reading {profile.name}'s fingerprint…", style="dim"))
+        self._fingerprint(profile)
+
+    @work(thread=True, exclusive=True, group="fingerprint")
+    def _fingerprint(self, profile: DeviceProfile) -> None:
+        from edge_bench.devices import open_transport
+
+        try:
+            with open_transport(profile) as transport:
+                info = transport.info()
+        except EdgeBenchError as exc:
+            self.app.call_from_thread(self._show_fingerprint, profile, None, exc.one_line())
+            return
+        self.app.call_from_thread(self._show_fingerprint, profile, info, None)
+
+    def _show_fingerprint(self, profile: DeviceProfile, info: dict | None, error: str | None) -> None:
+        from edge_bench.cli.devices_cmd import fingerprint_table
+
+        target = self.query_one("#fingerprint", Static)
+        if error:
+            target.update(Text(f"{profile.name}: {error}", style="red"))
+        else:
+            target.update(fingerprint_table(profile, info))
+
+    def action_use(self) -> None:
+        """Plan the next run on the device under the cursor."""
+        profile = self._current()
+        if profile is not None:
+            self.post_message(DeviceChosen(profile.name))

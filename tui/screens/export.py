@@ -1,0 +1,149 @@
+"""Export: write a device's report (HTML, Markdown, JSON, CSV, PNG plots) with edge_bench.report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Header, Input, Select, Static
+
+from edge_bench.errors import EdgeBenchError
+from edge_bench.tui.widgets.nav import ScreenNav
+from edge_bench.tui.widgets.form import TickList, labelled
+
+DEFAULT_FORMATS = ("html", "md", "json", "csv", "png")
+
+
+def report_formats() -> tuple[str, ...]:
+    """The formats the report writer offers (its registry when it has one)."""
+    try:
+        import edge_bench.report as report
+    except ImportError:
+        return DEFAULT_FORMATS
+    for name in ("list_formats", "formats"):
+        fn = getattr(report, name, None)
+        if callable(fn):
+            return tuple(fn())
+    return tuple(getattr(report, "FORMATS", DEFAULT_FORMATS))
+
+
+class ExportScreen(Screen):
+    """A form for one device's report; the writing happens in a worker."""
+
+    CSS_PATH = "export.tcss"
+    HELP = """\
+## Export
+
+Writes the report of one device from the results store: speed, memory,
+recall and fidelity tables and the accuracy-versus-throughput plots, in the
+formats ticked, into the folder given.
+
+Runs marked on the Results screen (space) limit the report to those runs;
+with none marked it covers every run on the device.
+
+- **ctrl+e**: write the report.
+- **a**: forget the marked runs (report on all of them).
+"""
+    BINDINGS = [Binding("ctrl+e", "export", "Write report", priority=True), Binding("a", "all_runs", "All runs")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.runs: tuple[str, ...] = ()
+        self.stale = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield ScreenNav("export")
+        with Vertical(id="export-form") as form:
+            form.border_title = "Report"
+            yield labelled("device", Select([], id="export-device", prompt="device", compact=True), inline=True)
+            yield labelled("formats", TickList((), id="formats"))
+            yield labelled("folder", Input(str(self.app.settings.export_dir), id="out-dir", compact=True), inline=True)
+            yield Static("", id="export-runs")
+            yield Button("Write report (ctrl+e)", id="export", variant="success", compact=True)
+        yield Static("", id="written")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._load()
+
+    def on_screen_resume(self) -> None:
+        self._show_runs()
+        if self.stale:
+            self.stale = False
+            self._load()
+
+    @work(thread=True, exclusive=True, group="export-load")
+    def _load(self) -> None:
+        store = self.app.open_store()
+        try:
+            devices = list(dict.fromkeys(r.device for r in store.runs()))
+        finally:
+            store.close()
+        self.app.call_from_thread(self._loaded, devices, report_formats())
+
+    def _loaded(self, devices: list[str], formats: tuple[str, ...]) -> None:
+        select = self.query_one("#export-device", Select)
+        current = select.value
+        select.set_options([(d, d) for d in devices])
+        if current in devices:
+            select.value = current
+        elif devices:
+            select.value = devices[0]
+        ticks = self.query_one("#formats", TickList)
+        ticks.refill(formats, () if ticks.option_count else formats)
+        self._show_runs()
+
+    def _show_runs(self) -> None:
+        if not self.is_mounted:
+            return
+        text = (f"runs: {', '.join(self.runs)} (marked on Results; a = all)" if self.runs
+                else "runs: every run on the device (mark runs on Results to choose)")
+        self.query_one("#export-runs", Static).update(text)
+
+    def action_all_runs(self) -> None:
+        """Report on every run of the device."""
+        self.runs = ()
+        self._show_runs()
+
+    @on(Button.Pressed, "#export")
+    def action_export(self) -> None:
+        """Write the report (in a worker)."""
+        device = self.query_one("#export-device", Select).value
+        formats = self.query_one("#formats", TickList).ticked
+        folder = self.query_one("#out-dir", Input).value.strip()
+        if not isinstance(device, str) or not formats or not folder:
+            self._show("Choose a device, at least one format and a folder.", error=True)
+            return
+        self._show(f"writing {', '.join(formats)} for {device}…")
+        self._write(device, formats, Path(folder).expanduser(), self.runs or None)
+
+    @work(thread=True, exclusive=True, group="export")
+    def _write(self, device: str, formats: tuple[str, ...], folder: Path, runs: tuple[str, ...] | None) -> None:
+        try:
+            from edge_bench.report import write_report
+        except ImportError:
+            self.app.call_from_thread(self._show, "this edge-bench has no report writer (edge_bench.report)", True)
+            return
+        store = self.app.open_store()
+        try:
+            paths = write_report(store, device, list(formats), folder, runs=list(runs) if runs else None)
+        except EdgeBenchError as exc:
+            self.app.call_from_thread(self._show, exc.one_line(), True)
+            return
+        finally:
+            store.close()
+        self.app.call_from_thread(self._written, paths)
+
+    def _written(self, paths: list[Path]) -> None:
+        self.written = list(paths)
+        self._show("wrote:\n" + "\n".join(f"  {p}" for p in paths))
+        self.notify(f"Report written: {len(paths)} file(s).", title="Export")
+
+    def _show(self, text: str, error: bool = False) -> None:
+        self.query_one("#written", Static).update(Text(text, style="red" if error else ""))

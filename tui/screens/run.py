@@ -1,0 +1,216 @@
+"""Run: a plan running live on its device (a thread worker drives the runner; its events come back here)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, ProgressBar, Static
+from textual.worker import Worker, WorkerState
+
+from edge_bench.bench.events import Event, JobFinished, JobStage, JobStarted, RunFinished, RunStarted
+from edge_bench.bench.plan import RunPlan
+from edge_bench.errors import EdgeBenchError
+from edge_bench.tui import records as R
+from edge_bench.tui.widgets.nav import ScreenNav
+from edge_bench.tui.messages import StoreChanged
+from edge_bench.tui.widgets.job_item import JobItem, figures_text
+
+
+class RunScreen(Screen):
+    """The jobs of the current run with their progress, figures and failures; cancel between jobs."""
+
+    CSS_PATH = "run.tcss"
+    HELP = """\
+## Run
+
+The plan running on its device, one line per job: a bar over its stages
+(convert, push, image tower, text tower, recall), its status, and when it
+ends its median latency per tower, gallery throughput, Recall@1 (* =
+untrained weights: chance level) and the device's temperature before and
+after. A job that fails (a device that vanished, an agent error) shows why;
+the run goes on with the next job.
+
+- **x**: cancel the run. The runner stops between jobs: the job on the
+  device now finishes first; the jobs after it are not run.
+"""
+    BINDINGS = [Binding("x", "cancel", "Cancel run")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.running = False
+        self.run_id: str | None = None
+        self.plan: RunPlan | None = None
+        self.cancel_event = threading.Event()
+        self.items: dict[str, JobItem] = {}
+        self.started_at = 0.0
+        self.counts: dict[str, int] = {}
+        self.message = "No run yet: plan one on the Plan screen (2) and press ctrl+r."
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield ScreenNav("run")
+        yield Static(self.message, id="run-summary")
+        yield ProgressBar(id="overall", show_eta=False)
+        yield Static("", id="device-temp", classes="hint")
+        with VerticalScroll(id="job-list") as jobs:
+            jobs.border_title = "Jobs"
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self._tick)
+        if self.running and self.plan is not None:  # start() came before the screen was composed
+            self._begin(self.plan)
+
+    def start(self, plan: RunPlan) -> None:
+        """Run a plan (the app calls this as it brings the screen to the front)."""
+        self.plan, self.running, self.run_id = plan, True, None
+        if self.is_mounted:
+            self._begin(plan)
+
+    def _begin(self, plan: RunPlan) -> None:
+        self.cancel_event = threading.Event()
+        self.started_at, self.counts, self.items = time.monotonic(), {}, {}
+        self.message = f"connecting to {plan.device}…"
+        self.query_one("#job-list").remove_children()
+        self.query_one("#overall", ProgressBar).update(total=None, progress=0)
+        self._summary()
+        self._run(plan, self.cancel_event)
+        if self.app.settings.thermal_interval > 0:
+            self._thermal(plan.device)
+            self._thermal_timer = self.set_interval(self.app.settings.thermal_interval, lambda: self._thermal(plan.device))
+
+    @work(thread=True, exclusive=True, group="run", exit_on_error=False)
+    def _run(self, plan: RunPlan, cancel: threading.Event) -> None:
+        from edge_bench.bench import Runner
+
+        store = self.app.open_store()
+        try:
+            Runner(store, on_event=lambda event: self._forward(store, event), cancel=cancel).run(plan)
+        except EdgeBenchError as exc:
+            self._call(self._not_run, exc.one_line())
+        finally:
+            store.close()
+
+    def _forward(self, store, event: Event) -> None:
+        """In the runner's thread: add what the store knows of a finished job, then hand the event to the UI."""
+        extra: dict = {}
+        if isinstance(event, JobFinished) and event.job_row_id:
+            row = next((j for j in store.jobs(run_id=event.run_id) if j.id == event.job_row_id), None)
+            if row is not None:
+                extra = {"temps": R.temperatures(row.record), "untrained": R.untrained(row.record)}
+        self._call(self.apply, event, extra)
+
+    def _call(self, fn, *args) -> None:
+        try:
+            self.app.call_from_thread(fn, *args)
+        except RuntimeError:  # the app has closed; the runner finishes on its own
+            pass
+
+    def apply(self, event: Event, extra: dict | None = None) -> None:
+        """Show one runner event."""
+        extra = extra or {}
+        if isinstance(event, RunStarted):
+            self._run_started(event)
+        elif isinstance(event, JobStarted):
+            self._item(event.job).started()
+        elif isinstance(event, JobStage):
+            self._item(event.job).stage(event.stage, event.detail)
+        elif isinstance(event, JobFinished):
+            self.counts[event.status] = self.counts.get(event.status, 0) + 1
+            figures = figures_text(event.summary, extra.get("temps", (None, None)), extra.get("untrained", False))
+            self._item(event.job).finished(event.status, event.reason, figures)
+            self.query_one("#overall", ProgressBar).advance(1)
+        elif isinstance(event, RunFinished):
+            for item in self.items.values():
+                if item.status in ("waiting", "running"):
+                    item.cancelled()
+            self.message = f"run {event.run_id} on {self.plan.device if self.plan else '?'}: {event.status}"
+        self._summary()
+
+    def _run_started(self, event: RunStarted) -> None:
+        self.run_id = event.run_id
+        done = set(event.already_done)
+        jobs = [j for j in event.jobs if j.key not in done]
+        self.message = f"run {event.run_id} on {event.device}"
+        self.query_one("#overall", ProgressBar).update(total=max(len(jobs), 1), progress=0)
+        for job in jobs:
+            self.items[job.key] = JobItem(job.label, job.skip, classes="job")
+        self.query_one("#job-list").mount_all(self.items.values())
+
+    def _item(self, job) -> JobItem:
+        return self.items[job.key]
+
+    def _not_run(self, reason: str) -> None:
+        self.message = f"the run did not start: {reason}"
+        self._summary()
+        self.notify(reason, title="Run", severity="error", timeout=10)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "run" or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR,
+                                                                WorkerState.CANCELLED):
+            return
+        self.running = False
+        if getattr(self, "_thermal_timer", None) is not None:
+            self._thermal_timer.stop()
+        if event.state == WorkerState.ERROR:
+            self._not_run(f"{type(event.worker.error).__name__}: {event.worker.error}")
+        if self.run_id:
+            self.post_message(StoreChanged(self.run_id))
+        self._summary()
+
+    def action_cancel(self) -> None:
+        """Stop the run after the job on the device now."""
+        if not self.running:
+            self.notify("No run is in progress.")
+            return
+        self.cancel_event.set()
+        self.message = f"cancelling run {self.run_id or ''}: the current job finishes first…"
+        self._summary()
+
+    def _tick(self) -> None:
+        if self.running:
+            self._summary()
+
+    def _summary(self) -> None:
+        counts = "  ".join(f"{k} {v}" for k, v in sorted(self.counts.items()))
+        elapsed = time.monotonic() - self.started_at if self.started_at else 0
+        text = Text(self.message, style="bold")
+        if self.started_at:
+            text.append(f"   {int(elapsed) // 60:02d}:{int(elapsed) % 60:02d}", style="dim")
+        if counts:
+            text.append(f"   {counts}")
+        self.query_one("#run-summary", Static).update(text)
+
+    @work(thread=True, exclusive=True, group="thermal")
+    def _thermal(self, device: str) -> None:
+        from edge_bench.devices import load_profile
+        from edge_bench.tui.thermal import read_temperatures
+
+        try:
+            profile = load_profile(device)
+            if not profile.thermal_zones:
+                self._call(self._show_temperature, f"{device}'s profile lists no thermal zones", False)
+                return
+            temps = read_temperatures(profile)
+            text = "  ".join(f"{zone_name(zone)} {c:.1f} °C" for zone, c in temps.items()) or "no zone readable"
+        except EdgeBenchError as exc:
+            text = f"unavailable: {exc.one_line()}"
+        self._call(self._show_temperature, text, True)
+
+    def _show_temperature(self, text: str, again: bool) -> None:
+        self.query_one("#device-temp", Static).update(f"device temperature: {text}")
+        if not again and getattr(self, "_thermal_timer", None) is not None:
+            self._thermal_timer.stop()
+
+
+def zone_name(path: str) -> str:
+    """'thermal_zone0' for '/sys/class/thermal/thermal_zone0/temp'."""
+    parts = [p for p in path.split("/") if p]
+    return parts[-2] if len(parts) >= 2 and parts[-1] == "temp" else (parts[-1] if parts else path)
