@@ -201,111 +201,85 @@ def test_stop_ends_every_device_process_and_leaves_nothing_mounted(emulated_pi):
     assert emulated_pi.status()["pid"] == pid
 
 
-# --- runtimes on the device against the host ---------------------------------------------
+# --- edge-bench run on the device, end to end (slow) -------------------------------------------
 
-DEVICE_RUN = """\
-import sys, numpy as np
-kind, model, inputs, out = sys.argv[1:5]
-xs = np.load(inputs)
-if kind == "pte":
-    import executorch_numpy_runtime as en
-    method = en.Runtime.get().load_program(model).load_method("forward")
-    ys = [method([x])[0] for x in xs]
-else:
-    from ai_edge_litert.interpreter import Interpreter
-    it = Interpreter(model_path=model, num_threads=2)
-    it.allocate_tensors()
-    i, o = it.get_input_details()[0]["index"], it.get_output_details()[0]["index"]
-    ys = []
-    for x in xs:
-        it.set_tensor(i, x)
-        it.invoke()
-        ys.append(it.get_tensor(o).copy())
-np.save(out, np.stack(ys))
-"""
+RUN_ARGS = ("--models", "edgeclip-s-distilled", "--dataset", "synthetic", "--n-images", "16", "--warmup-runs", "1",
+            "--warmup-seconds", "0", "--min-runs", "3", "--min-seconds", "0", "--max-seconds", "60")
+"""A small split and few timed runs: on the emulator one inference takes ~0.2-1 s."""
 
 
-@pytest.fixture(scope="module")
-def image_tower_artifacts(tmp_path_factory):
-    """An edgeclip-s image tower as int8 XNNPACK .pte and fp32 .tflite, inputs, and the host's outputs."""
-    import edge_bench._torchvision_compat  # noqa: F401
-    import torch
-    from edge_bench.models import create_model
+def edge_bench_run(device: str, *args: str) -> tuple[dict, str]:
+    """`edge-bench run --device DEVICE` from the command line; the jobs it stored by (backend, precision), and its output."""
+    from edge_bench.store import Store
 
-    folder = tmp_path_factory.mktemp("emulated-pi-artifacts")
-    tower = create_model("edgeclip-s-distilled").image_encoder.eval()
-    size = tower.config.image_size
-    xs = torch.randn(4, 1, 3, size, size, generator=torch.Generator().manual_seed(1))
-    np.save(folder / "inputs.npy", xs.numpy())
-    _int8_pte(tower, xs, folder / "image-int8.pte")
-    _fp32_tflite(tower, xs[0], folder / "image-fp32.tflite")
-    from executorch.runtime import Runtime
-
-    method = Runtime.get().load_program(str(folder / "image-int8.pte")).load_method("forward")
-    host = {"pte": np.stack([method.execute([x])[0].numpy() for x in xs]),
-            "tflite": _host_tflite(folder / "image-fp32.tflite", xs.numpy())}
-    return folder, host
-
-
-def _int8_pte(tower, xs, path: Path) -> None:
-    import torch
-    from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
-    from executorch.backends.xnnpack.quantizer.xnnpack_quantizer import (XNNPACKQuantizer,
-                                                                         get_symmetric_quantization_config)
-    from executorch.exir import to_edge_transform_and_lower
-    from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
-
-    quantizer = XNNPACKQuantizer().set_global(get_symmetric_quantization_config(is_per_channel=True))
-    graph = prepare_pt2e(torch.export.export(tower, (xs[0],)).module(), quantizer)
-    for x in xs:
-        graph(x)
-    program = torch.export.export(convert_pt2e(graph), (xs[0],))
-    path.write_bytes(to_edge_transform_and_lower(program, partitioner=[XnnpackPartitioner()]).to_executorch().buffer)
-
-
-def _fp32_tflite(tower, x, path: Path) -> None:
-    import litert_torch
-
-    litert_torch.convert(tower, (x,)).export(str(path))
-
-
-def _host_tflite(model: Path, xs: np.ndarray) -> np.ndarray:
-    """The host's outputs of a .tflite: the device's program, run here."""
-    np.save(model.parent / "host-inputs.npy", xs)
-    out = model.parent / "host-tflite.npy"
-    subprocess.run([sys.executable, "-c", DEVICE_RUN, "tflite", str(model), str(model.parent / "host-inputs.npy"),
-                    str(out)], check=True, capture_output=True, timeout=300)
-    return np.load(out)
+    argv = [sys.executable, "-c", "import sys; from edge_bench.cli import main; sys.exit(main())",
+            "run", "--device", device, *RUN_ARGS, *args]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=3600, env={**os.environ, "COLUMNS": "200"})
+    assert proc.returncode == 0, f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    store = Store()
+    run = store.runs(device=device, limit=1)[0]
+    return {(job.backend, job.precision): job for job in store.jobs(run_id=run.id)}, " ".join(proc.stdout.split())
 
 
 def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Row-wise cosine similarity of two stacks of embeddings."""
-    a, b = a.reshape(len(a), -1), b.reshape(len(b), -1)
     return (a * b).sum(-1) / np.linalg.norm(a, axis=-1) / np.linalg.norm(b, axis=-1)
 
 
-def _run_on_device(profile_name: str, folder: Path, kind: str, model: str) -> np.ndarray:
-    from edge_bench.devices import load_profile, open_transport
-
-    with open_transport(load_profile(profile_name)) as device:
-        for name in ("inputs.npy", model):
-            device.push(folder / name, f"smoke/{name}")
-        result = device.run([device.python, "-c", DEVICE_RUN, kind, f"smoke/{model}", "smoke/inputs.npy",
-                             f"smoke/{profile_name}-{kind}.npy"], timeout=600)
-        result.check(f"{kind} on {profile_name}")
-        out = folder / f"{profile_name}-{kind}.npy"
-        device.pull(f"smoke/{profile_name}-{kind}.npy", out)
-    return np.load(out)
+def _same_artifact(a: dict, b: dict) -> bool:
+    return a["provenance"]["artifact"]["files"] == b["provenance"]["artifact"]["files"]
 
 
 @pytest.mark.slow
-def test_runtimes_on_the_device_match_the_host_only_under_the_pi_cpu_model(
-        emulated_pi, emulated_pi_profiles, image_tower_artifacts):
-    folder, host = image_tower_artifacts
-    tflite = _run_on_device("emulated-pi", folder, "tflite", "image-fp32.tflite")
-    pte = _run_on_device("emulated-pi", folder, "pte", "image-int8.pte")
-    wrong = _run_on_device(QEMU_DEFAULT_PROFILE, folder, "pte", "image-int8.pte")
-    assert cosines(tflite, host["tflite"]).min() >= 0.9999
-    assert cosines(pte, host["pte"]).min() >= 0.9999
-    # qemu's default CPU model: the int8 XNNPACK kernels silently compute something else.
-    assert cosines(wrong, host["pte"]).min() < 0.99
+def test_edge_bench_run_on_the_emulated_pi_computes_what_the_host_computes(emulated_pi, emulated_pi_profiles):
+    device, _ = edge_bench_run("emulated-pi", "--backends", "tflite,executorch")
+    host, _ = edge_bench_run("local", "--backends", "tflite,executorch")
+
+    assert sorted(device) == [("executorch", "fp32"), ("tflite", "fp32")]
+    for key, job in device.items():
+        record, reference = job.record, host[key].record
+        assert (job.status, host[key].status) == ("ok", "ok"), (job.error, host[key].error)
+        assert _same_artifact(record, reference)
+        for tower in ("image", "text"):
+            on_device, on_host = (np.load(r["embeddings"][tower]) for r in (record, reference))
+            assert on_device.shape == on_host.shape
+            assert cosines(on_device, on_host).min() >= 0.9999, (key, tower)
+            assert record["towers"][tower]["agent"]["platform"]["machine"] == "aarch64"
+        assert record["recall"] == reference["recall"]
+        assert record["fidelity"]["verdict"]["status"] == "agrees"
+        fingerprint = record["provenance"]["device"]["fingerprint"]
+        assert (fingerprint["machine"], fingerprint["cpu"]["model"]) == ("aarch64", "Cortex-A76")
+        assert fingerprint["runtimes"]["torch"] is None
+    runtimes = {key: job.record["towers"]["image"]["runtime"]["name"] for key, job in device.items()}
+    assert runtimes == {("executorch", "fp32"): "executorch-numpy", ("tflite", "fp32"): "ai-edge-litert"}
+
+
+@pytest.mark.slow
+def test_int8_under_qemus_default_cpu_model_is_flagged_as_disagreeing_with_the_host(emulated_pi, emulated_pi_profiles):
+    good, _ = edge_bench_run("emulated-pi", "--backends", "executorch", "--precisions", "int8")
+    bad, output = edge_bench_run(QEMU_DEFAULT_PROFILE, "--backends", "executorch", "--precisions", "int8")
+    good, bad = good[("executorch", "int8")], bad[("executorch", "int8")]
+
+    assert (good.status, bad.status) == ("ok", "ok"), (good.error, bad.error)
+    assert _same_artifact(good.record, bad.record)
+    assert good.record["fidelity"]["verdict"]["status"] == "agrees"  # cortex-a76: the Pi's core
+    assert good.record["fidelity"]["verdict"]["worst_cosine"] >= 0.9999
+    verdict = bad.record["fidelity"]["verdict"]
+    assert verdict["status"] == "DISAGREES" and verdict["worst_cosine"] < 0.99
+    assert "not comparable" in verdict["message"]
+    assert "the device disagrees with the host's run of the same artifact" in output
+
+
+@pytest.mark.slow
+def test_a_device_python_without_runtimes_gets_its_backends_skipped_with_the_reason(emulated_pi, emulated_pi_profiles):
+    text = (emulated_pi_profiles / "emulated-pi.toml").read_text()
+    bare = text.replace('name = "emulated-pi"', 'name = "emulated-pi-bare"').replace(
+        'python = "/opt/edge-bench/venv/bin/python"', 'python = "/usr/bin/python3"')  # Debian's, no wheels
+    (emulated_pi_profiles / "emulated-pi-bare.toml").write_text(bare)
+
+    jobs, _ = edge_bench_run("emulated-pi-bare", "--backends", "tflite,executorch")
+
+    assert {key: job.status for key, job in jobs.items()} == {("tflite", "fp32"): "skipped",
+                                                              ("executorch", "fp32"): "skipped"}
+    assert "no tflite runtime on emulated-pi-bare" in jobs[("tflite", "fp32")].error
+    assert "no executorch runtime on emulated-pi-bare" in jobs[("executorch", "fp32")].error
