@@ -5,7 +5,7 @@ sshd, see docs/emulated-pi.md); this module drives it the way a user does, from
 its command line. Import the fixtures into a test module:
 
 - `emulated_pi` (session): builds the device when its cached root is absent
-  (~12 min; reused afterwards), starts it, yields an `EmulatedPi`, and stops it
+  (12-30 min; reused afterwards), starts it, yields an `EmulatedPi`, and stops it
   when the session ends, also after failures. Skipped, with the reason, only
   where the machine cannot emulate (no root, no binfmt_misc, missing tools).
 - `emulated_pi_profiles` (function): writes the device's profiles into the

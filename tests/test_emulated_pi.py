@@ -2,7 +2,7 @@
 
 The fast tests drive the script against scratch roots (no Debian needed): the
 shipped profile, teardown of half-started state, the lock. The slow ones use
-the real device (`emulated_pi` fixture: built once per machine, ~12 min, then
+the real device (`emulated_pi` fixture: built once per machine, 12-30 min, then
 reused), reached over ssh like a Pi.
 """
 

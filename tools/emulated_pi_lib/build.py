@@ -73,7 +73,7 @@ def debootstrap(lay: Layout, mirror: str, say) -> None:
     if lay.rootfs.exists():
         say(f"removing a half-made root filesystem at {lay.rootfs}")
         wipe(lay, say)
-    say(f"debootstrap {SUITE} arm64 from {mirror} (about 8 minutes; log: {lay.build_log})")
+    say(f"debootstrap {SUITE} arm64 from {mirror} (8-20 min, longer on a busy machine; log: {lay.build_log})")
     started = time.monotonic()
     argv = ["debootstrap", "--arch=arm64", "--variant=minbase", f"--include={','.join(DEBIAN_PACKAGES)}",
             SUITE, str(lay.rootfs), mirror]
@@ -129,7 +129,7 @@ def venv(lay: Layout, cpu: str, say) -> dict:
             return record["versions"]
     started = time.monotonic()
     shutil.rmtree(lay.inside(VENV), ignore_errors=True)
-    say(f"venv {VENV} with {' '.join(WHEELS)} (about 4 minutes)")
+    say(f"venv {VENV} with {' '.join(WHEELS)} (3-8 min)")
     inside(lay, cpu, ["/usr/bin/python3", "-m", "venv", VENV], what="python3 -m venv")
     pip_env = [f"PIP_CERT={CA_IN_ROOTFS}", f"SSL_CERT_FILE={CA_IN_ROOTFS}", "PIP_DISABLE_PIP_VERSION_CHECK=1",
                "PIP_NO_CACHE_DIR=1", "PIP_DEFAULT_TIMEOUT=180"]

@@ -11,7 +11,7 @@ THREADS = 2  # the host's cores; a Pi 5 has 4, but emulated threads share this m
 _TEMPLATE = """\
 # The emulated Raspberry Pi 5 (tools/emulated-pi): Debian {suite} arm64 run through
 # qemu-user on this machine, with its own sshd on loopback. Start it first:
-#   tools/emulated-pi start        (as root; builds the device the first time, ~12 min)
+#   tools/emulated-pi start        (as root; builds the device the first time, 12-30 min)
 # Everything is real except timing: emulation is ~400x slower than a Pi 5.
 name = "{name}"
 description = "{description}"
