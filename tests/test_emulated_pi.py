@@ -133,6 +133,7 @@ def test_stop_cleans_up_a_half_started_device_and_touches_nothing_else(tmp_path)
         outside.kill()
 
 
+@needs_root
 def test_a_second_command_waits_for_the_lock(tmp_path):
     root = tmp_path / "pi"
     (root / "state").mkdir(parents=True)

@@ -45,6 +45,14 @@ def _ready_to_build(args: argparse.Namespace, lay: Layout):
     return _locked(args, lay)
 
 
+def _nothing_at(lay: Layout) -> bool:
+    """True (and said) when there is no device at the root: nothing to stop or delete."""
+    if lay.root.exists():
+        return False
+    say(f"nothing at {lay.root}")
+    return True
+
+
 @command
 def check(args: argparse.Namespace, lay: Layout) -> int:
     """Exit 0 when this machine can emulate the device, else 75 with the reason."""
@@ -77,8 +85,7 @@ def start(args: argparse.Namespace, lay: Layout) -> int:
 @command
 def stop(args: argparse.Namespace, lay: Layout) -> int:
     """Stop whatever runs or is mounted; fine when nothing does."""
-    if not lay.root.exists():
-        say(f"nothing at {lay.root}")
+    if _nothing_at(lay):
         return 0
     host.require_root()
     started = time.monotonic()
@@ -127,8 +134,7 @@ def ssh(args: argparse.Namespace, lay: Layout) -> int:
 @command
 def destroy(args: argparse.Namespace, lay: Layout) -> int:
     """Stop, then delete the root filesystem and the state folder."""
-    if not lay.root.exists():
-        say(f"nothing at {lay.root}")
+    if _nothing_at(lay):
         return 0
     host.require_root()
     with _locked(args, lay):
