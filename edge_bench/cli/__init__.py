@@ -34,6 +34,7 @@ COMMAND_MODULES = [
     "edge_bench.cli.distill_cmd",
     "edge_bench.cli.run_cmd",
     "edge_bench.cli.store_cmd",
+    "edge_bench.cli.report_cmd",
     "edge_bench.cli.tui_cmd",
 ]
 

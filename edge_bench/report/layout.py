@@ -53,6 +53,11 @@ def _distillation_section(report: DeviceReport, plots: dict[str, Plot]) -> Secti
     return Section("Distillation", blocks, "distillation")
 
 
+def _runs_blocks(report: DeviceReport) -> list:
+    runs = [runs_table(report)] if report.runs else [Para("No stored run was selected.", "muted")]
+    return [Para(f"Selection: {report.selection}.")] + runs
+
+
 def device_sections(report: DeviceReport, plots: dict[str, Plot]) -> list[Section]:
     """Alerts first, provenance last."""
     sections = []
@@ -67,8 +72,7 @@ def device_sections(report: DeviceReport, plots: dict[str, Plot]) -> list[Sectio
         sections.append(Section("Failed and skipped jobs", [problems_table(report)], "problems"))
     if report.notes:
         sections.append(Section("Notes: thermal state, outliers, consistency", [Bullets(tuple(report.notes))], "notes"))
-    runs = [runs_table(report)] if report.runs else [Para("No stored run was selected.", "muted")]
-    sections.append(Section("Runs and jobs used", [Para(f"Selection: {report.selection}.")] + runs, "runs"))
+    sections.append(Section("Runs and jobs used", _runs_blocks(report), "runs"))
     provenance = [provenance_table(report)] if report.entries else []
     rows = fingerprint_rows(report.fingerprint)
     if rows:
@@ -114,8 +118,7 @@ def compare_document(report: CompareReport, plots: list[Plot]) -> Document:
             blocks.append(Para(f"Only on {device}: {'; '.join(only)}.", "muted"))
     sections.append(Section("Side by side", blocks or [Para("Nothing to show.", "muted")], "compare"))
     for d in (a, b):
-        sections.append(Section(f"Device {d.device}", _device_section(d).blocks + [Para(f"Selection: {d.selection}."), runs_table(d)],
-                                f"device-{d.device}"))
+        sections.append(Section(f"Device {d.device}", _device_section(d).blocks + _runs_blocks(d), f"device-{d.device}"))
     return Document(title=f"edge-bench comparison: {a.device} vs {b.device}",
                     subtitle=f"generated {report.generated.replace('+00:00', 'Z')} by edge-bench {report.edge_bench_version}",
                     sections=sections)

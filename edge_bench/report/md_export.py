@@ -43,7 +43,7 @@ def _block(block, images: dict[str, Path]) -> str:
         return table_markdown(block)
     if isinstance(block, Figure):
         name = images[block.plot.name].name
-        return f"![{block.plot.caption}]({name})\n\n" + _fill(f"Figure: {block.plot.caption}.")
+        return f"![{block.plot.name} plot]({name})\n\n" + _fill(f"Figure: {block.plot.caption}.")
     if isinstance(block, Bullets):
         return "\n".join(_fill(item, initial_indent="- ", subsequent_indent="  ") for item in block.items)
     if isinstance(block, Para):

@@ -1,0 +1,323 @@
+"""Reports from real records: the real runner on this host, under two device profiles, once per module.
+
+Records: teacher and student (tflite fp32) on `local` and on `report-b` (a
+second local-transport profile); a failed and a skipped job on `local`; an
+empty run; and on `report-b` a newer teacher record whose embeddings disagree
+with the host's (its verdict computed by the runner's own functions).
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import csv
+import io
+import json
+import re
+import threading
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from edge_bench.agent.job import Protocol
+from edge_bench.bench import RunPlan, Runner
+from edge_bench.bench.android_job import HOST_COMPUTED
+from edge_bench.bench.record import agreement_verdict, fidelity
+from edge_bench.bench.stats import Stats, ratio
+from edge_bench.errors import ConfigError, StoreError
+from edge_bench.report import build_compare_report, build_device_report, write_report
+from edge_bench.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+MODELS = ("edgeclip-teacher", "edgeclip-s-scratch")
+PLAN = dict(models=MODELS, backends=("tflite",), precisions=("fp32",), n_images=60, gallery_batch=1,
+            protocol=Protocol(2, 0.0, 5, 0.0, 50, 5.0))
+FAILED_REASON = "image tower: the agent left no result (killed by signal 9)"
+SKIPPED_REASON = "Core ML runs only on macOS/iOS; local runs Linux"
+
+
+@dataclass
+class Records:
+    home: Path
+    store: Store
+    run_a: str
+    run_b: str
+    run_problems: str
+    run_empty: str
+    run_disagree: str
+
+
+def _profile_b(home: Path) -> None:
+    folder = home / "config" / "devices"
+    folder.mkdir(parents=True)
+    text = (ROOT / "device_profiles" / "local.toml").read_text()
+    text = text.replace('name = "local"', 'name = "report-b"').replace("peak_gflops = 156.8", "peak_gflops = 100.0")
+    (folder / "report-b.toml").write_text(text)
+
+
+def _problems(store: Store) -> str:
+    run = store.create_run("local", "problems", {"dataset": "synthetic"}, "test")
+    for backend, precision, status, reason, phase in (("tflite", "int8", "failed", FAILED_REASON, "agent"),
+                                                       ("coreml", "fp32", "skipped", SKIPPED_REASON, None)):
+        meta = {"model": "edgeclip-s-scratch", "backend": backend, "precision": precision, "device": "local", "dataset": "synthetic"}
+        record = {"job": meta, "status": status, "reason": reason, "phase": phase}
+        store.add_job(run.id, f"{backend}-{precision}", meta, status, record, error=reason)
+    store.set_run_status(run.id, "partial")
+    return run.id
+
+
+def _disagreeing(store: Store, run_b: str) -> str:
+    """A copy of report-b's teacher record whose device embeddings were corrupted, as a faulty device would make them."""
+    row = next(j for j in store.jobs(run_id=run_b) if j.model == "edgeclip-teacher")
+    record = copy.deepcopy(row.record)
+    host = {t: np.load(record["embeddings"][t]) for t in ("image", "text")}
+    device = {"image": host["image"] + np.random.default_rng(0).normal(0, 0.2, host["image"].shape).astype(np.float32),
+              "text": host["text"]}
+    agreement = {t: fidelity(device[t], host[t]) for t in host}
+    record["fidelity"]["vs_host_artifact"] = agreement
+    record["fidelity"]["verdict"] = agreement_verdict(agreement)
+    record["recall_source"] = HOST_COMPUTED
+    run = store.create_run("report-b", "disagree", {"dataset": "synthetic"}, "test")
+    meta = {k: record["job"][k] for k in ("model", "backend", "precision", "device", "dataset")}
+    store.add_job(run.id, row.job_key, meta, "ok", record)
+    store.set_run_status(run.id, "complete")
+    return run.id
+
+
+@pytest.fixture(scope="module")
+def records(tmp_path_factory, session_home) -> Records:
+    """Run the real runner twice (two profiles), then add the failure, empty and disagreeing rows."""
+    home = tmp_path_factory.mktemp("report-home")
+    (session_home / "cache").mkdir(exist_ok=True)
+    (home / "cache").symlink_to(session_home / "cache")  # converted artifacts and data shared with the session
+    _profile_b(home)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("EDGE_BENCH_HOME", str(home))
+        store = Store()
+        a = Runner(store).run(RunPlan(device="local", **PLAN))
+        b = Runner(store).run(RunPlan(device="report-b", **PLAN))
+        assert a.status == b.status == "complete", (a, b)
+        problems = _problems(store)
+        empty = store.create_run("local", "empty", {"dataset": "synthetic"}, "test").id
+        disagree = _disagreeing(store, b.run_id)
+    return Records(home, store, a.run_id, b.run_id, problems, empty, disagree)
+
+
+@pytest.fixture
+def rec(records, monkeypatch) -> Records:
+    monkeypatch.setenv("EDGE_BENCH_HOME", str(records.home))
+    return records
+
+
+class Page(HTMLParser):
+    """What a test needs from an HTML page: tables, images, headings, alerts, links."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables, self.images, self.h2, self.alerts, self.refs, self.cells = 0, [], [], [], [], []
+        self._tag = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self._tag = (tag, attrs)
+        self.tables += tag == "table"
+        if tag == "img":
+            self.images.append(attrs.get("src", ""))
+        for key in ("src", "href"):
+            if key in attrs and tag != "img":
+                self.refs.append(attrs[key])
+        if tag in ("link", "script", "iframe"):
+            self.refs.append(tag)
+
+    def handle_data(self, data):
+        tag, attrs = self._tag or ("", {})
+        if tag == "h2":
+            self.h2.append(data)
+        elif tag == "div" and "alert" in attrs.get("class", ""):
+            self.alerts.append(data)
+        elif tag == "td":
+            self.cells.append(data)
+
+
+def _parse(path: Path) -> Page:
+    page = Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    return page
+
+
+def test_device_report_model_from_real_records(rec):
+    report = build_device_report(rec.store, "local")
+    assert [e.label for e in report.entries] == ["edgeclip-s-scratch tflite fp32", "edgeclip-teacher tflite fp32"]
+    assert {(p.label, p.status, p.reason) for p in report.problems} == {
+        ("edgeclip-s-scratch tflite int8", "failed", FAILED_REASON), ("edgeclip-s-scratch coreml fp32", "skipped", SKIPPED_REASON)}
+    assert {r.id for r in report.runs} == {rec.run_a, rec.run_problems, rec.run_empty}
+    rows = {j.model: j.record for j in rec.store.jobs(run_id=rec.run_a)}
+    for e in report.entries:
+        lat = rows[e.model]["towers"]["image"]["latency"]
+        assert e.tower("image").latency_median_ms == pytest.approx(lat["median"] * 1e3)
+        assert e.tower("image").latency_samples_ms == pytest.approx([s * 1e3 for s in lat["samples"]])
+        assert e.untrained and e.flags() == ["untrained"]
+        assert e.recall == rows[e.model]["recall"]
+    assert report.teacher == "edgeclip-teacher" and len(report.distillation) == 1
+    d = report.distillation[0]
+    teacher, student = (next(e for e in report.entries if e.model == m) for m in MODELS)
+    assert d.speedup["image"] == pytest.approx(teacher.tower("image").latency_median_ms / student.tower("image").latency_median_ms)
+    assert d.delta_recall["image_retrieval_recall@1"] == pytest.approx(
+        student.recall["image_retrieval_recall@1"] - teacher.recall["image_retrieval_recall@1"])
+    assert report.pareto_front and "no temperatures recorded" in " ".join(report.notes)
+
+
+def test_html_is_one_self_contained_page_with_tables_and_plots(rec, tmp_path):
+    path = write_report(rec.store, "local", ["html"], tmp_path)[0]
+    page = _parse(path)
+    assert page.tables >= 7 and len(page.images) == 3
+    for src in page.images:
+        assert src.startswith("data:image/png;base64,")
+        assert base64.b64decode(src.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+    assert [r for r in page.refs if not r.startswith("#")] == [], "external references"
+    assert page.h2[:3] == ["Device", "Results", "Accuracy versus throughput"]
+    assert page.h2[-1] == "Provenance" and "Failed and skipped jobs" in page.h2 and "Distillation" in page.h2
+    assert FAILED_REASON in page.cells and SKIPPED_REASON in page.cells and "untrained" in page.cells
+    assert list(tmp_path.iterdir()) == [path], "HTML writes one file"
+
+
+def test_markdown_reads_as_plain_text(rec, tmp_path):
+    paths = write_report(rec.store, "local", ["md"], tmp_path)
+    md = paths[0].read_text()
+    assert sorted(p.name for p in paths[1:]) == ["report-local-distillation.png", "report-local-latency.png", "report-local-pareto.png"]
+    for name in re.findall(r"\]\(([^)]+\.png)\)", md):
+        assert (tmp_path / name).is_file()
+    assert not re.search(r"<[a-z]+[ >]", md), "no HTML in the Markdown"
+    blocks = re.findall(r"(?:^\|.*\|\n)+", md, flags=re.M)
+    assert len(blocks) >= 7
+    for block in blocks:
+        assert len({len(line) for line in block.splitlines()}) == 1, f"columns not aligned:\n{block}"
+    prose = [line for line in md.splitlines() if not line.startswith("|")]
+    assert max(len(line) for line in prose) <= 100
+    assert "| untrained" in md and FAILED_REASON in md and "## Provenance" in md
+
+
+def test_json_follows_the_documented_schema(rec, tmp_path):
+    path = write_report(rec.store, "local", ["json"], tmp_path)[0]
+    data = json.loads(path.read_text(), parse_constant=lambda c: pytest.fail(f"non-JSON constant {c}"))
+    doc = (ROOT / "docs" / "report-schema.md").read_text()
+    assert data["schema_version"] == 1 and data["status"] == "ok" and f"schema_version` | {data['schema_version']}" in doc
+    result = data["results"][0]
+    keys = list(data) + list(result) + list(result["towers"]["image"]) + list(data["device"]) + list(data["distillation"]["rows"][0])
+    missing = sorted({k for k in keys if f"`{k}`" not in doc})
+    assert not missing, f"undocumented fields: {missing}"
+    for k in (1, 5, 10):
+        assert f"image_retrieval_recall@{k}" in result["metrics"] and f"text_retrieval_recall@{k}" in result["metrics"]
+    record = next(j.record for j in rec.store.jobs(run_id=rec.run_a) if j.id == result["job_id"])
+    assert result["towers"]["text"]["latency_p99_ms"] == pytest.approx(record["towers"]["text"]["latency"]["p99"] * 1e3)
+    assert result["towers"]["image"]["throughput_items_per_s"] == record["towers"]["image"]["gallery"]["items_per_s"]
+    assert result["towers"]["image"]["artifact_size_bytes"] == record["artifact"]["size_bytes"]["image"]
+    assert {p["status"] for p in data["problems"]} == {"failed", "skipped"}
+
+
+def test_csv_has_one_flat_row_per_job(rec, tmp_path):
+    path = write_report(rec.store, "local", ["csv"], tmp_path)[0]
+    rows = list(csv.DictReader(io.StringIO(path.read_text())))
+    assert [r["status"] for r in rows] == ["ok", "ok", "failed", "skipped"]
+    ok = {r["model"]: r for r in rows if r["status"] == "ok"}
+    report = build_device_report(rec.store, "local")
+    for e in report.entries:
+        assert float(ok[e.model]["image_latency_median_ms"]) == pytest.approx(e.tower("image").latency_median_ms)
+        assert float(ok[e.model]["image_retrieval_recall@1"]) == pytest.approx(e.recall["image_retrieval_recall@1"])
+    assert rows[2]["reason"] == FAILED_REASON and rows[3]["reason"] == SKIPPED_REASON
+
+
+@pytest.mark.parametrize("which, status, says", [("run_empty", "empty", "no benchmark jobs"),
+                                                 ("run_problems", "only-failed", "failed or was skipped")])
+def test_a_report_without_figures_says_so_in_every_format(rec, tmp_path, which, status, says):
+    paths = write_report(rec.store, "local", ["html", "md", "json", "csv"], tmp_path, runs=[getattr(rec, which)[:7]])
+    by_suffix = {p.suffix: p for p in paths}
+    assert json.loads(by_suffix[".json"].read_text())["status"] == status
+    page = _parse(by_suffix[".html"])
+    assert any(says in a for a in page.alerts) and page.images == []
+    assert says in by_suffix[".md"].read_text()
+    rows = list(csv.DictReader(io.StringIO(by_suffix[".csv"].read_text())))
+    if status == "empty":
+        assert rows[0]["status"] == "empty" and says in rows[0]["reason"]
+    else:
+        assert {r["status"] for r in rows} == {"failed", "skipped"}
+
+
+def test_a_device_that_disagrees_with_the_host_is_flagged_first(rec, tmp_path):
+    report = build_device_report(rec.store, "report-b")
+    bad = next(e for e in report.entries if e.model == "edgeclip-teacher")
+    assert bad.disagrees and bad.host_recall and bad.job_id in {j.id for j in rec.store.jobs(run_id=rec.run_disagree)}
+    assert report.alerts and "disagree" in report.alerts[0]
+    page = _parse(write_report(rec.store, "report-b", ["html"], tmp_path)[0])
+    assert page.h2[0] == "Read this first" and any("edgeclip-teacher tflite fp32" in a for a in page.alerts)
+    assert "untrained, host recall, DISAGREES" in " ".join(page.cells)
+
+
+def test_compare_two_devices_side_by_side(rec, tmp_path):
+    report = build_compare_report(rec.store, ("local", "report-b"))
+    assert [r.label for r in report.rows] == ["edgeclip-s-scratch tflite fp32", "edgeclip-teacher tflite fp32"]
+    row = report.rows[0]
+    expected = ratio(Stats.of(row.b.tower("image").latency_samples_ms), Stats.of(row.a.tower("image").latency_samples_ms))
+    assert row.latency_ratio["image"] == pytest.approx(expected)
+    paths = write_report(rec.store, "local", ["html", "json", "csv", "md"], tmp_path, compare="report-b")
+    data = json.loads(next(p for p in paths if p.suffix == ".json").read_text())
+    assert data["kind"] == "edge-bench.compare-report" and len(data["rows"]) == 2
+    page = _parse(next(p for p in paths if p.suffix == ".html"))
+    assert page.tables >= 3 and len(page.images) == 1 and any("report-b" in a for a in page.alerts)
+    assert len(list(csv.DictReader(io.StringIO(next(p for p in paths if p.suffix == ".csv").read_text())))) == 2
+
+
+def test_teacher_option_and_errors(rec, tmp_path):
+    report = build_device_report(rec.store, "local", teacher="edgeclip-s-scratch")
+    assert report.teacher == "edgeclip-s-scratch" and report.distillation[0].student == "edgeclip-teacher"
+    with pytest.raises(ConfigError, match="has no successful job"):
+        build_device_report(rec.store, "local", teacher="ViT-B-32")
+    with pytest.raises(ConfigError, match="unknown device"):
+        build_device_report(rec.store, "no-such-device")
+    with pytest.raises(StoreError, match="no run"):
+        build_device_report(rec.store, "local", runs=["rnope"])
+    with pytest.raises(ConfigError, match="ran on 'report-b'"):
+        build_device_report(rec.store, "local", runs=[rec.run_b])
+
+
+def test_report_can_be_written_from_a_worker_thread(rec, tmp_path):
+    """The TUI's Export screen calls write_report off its event loop."""
+    out: list = []
+    worker = threading.Thread(target=lambda: out.extend(write_report(rec.store, "local", ["html", "md"], tmp_path)))
+    worker.start()
+    worker.join(120)
+    assert [p.suffix for p in out] == [".html", ".md", ".png", ".png", ".png"]
+
+
+def test_cli_report_and_one_line_errors(rec, tmp_path, capsys):
+    from edge_bench.cli import main
+
+    assert main(["report", "--device", "local", "-f", "all", "-o", str(tmp_path / "r")]) == 0
+    assert sorted(p.suffix for p in (tmp_path / "r").iterdir()) == [".csv", ".html", ".json", ".md", ".png", ".png", ".png"]
+    assert main(["report", "--compare", "local", "report-b", "-f", "md", "-o", str(tmp_path / "c")]) == 0
+    assert (tmp_path / "c" / "compare-local-vs-report-b.md").is_file()
+    capsys.readouterr()
+    for argv in (["--device", "nowhere"], ["--device", "local", "--runs", "rnope"], ["--device", "local", "-f", "pdf"],
+                 ["--device", "local", "--compare", "local", "report-b"]):
+        assert main(["report", *argv, "-o", str(tmp_path / "x")]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith("edge-bench: error: ") and err.count("\n") == 1, err
+
+
+def test_html_renders_in_headless_chromium(rec, tmp_path):
+    from PIL import Image
+
+    from edge_bench.report.screenshot import find_browser, screenshot
+
+    if find_browser() is None:
+        pytest.skip("no chromium on PATH (apt-get install -y chromium) to render the HTML report")
+    html = write_report(rec.store, "local", ["html"], tmp_path)[0]
+    png = screenshot(html, tmp_path / "page.png", width=1280, height=2400)
+    image = np.asarray(Image.open(png).convert("L"))
+    assert image.shape == (2400, 1280)
+    assert (image < 128).mean() > 0.01, "the page rendered (mostly) blank"
+    top = image[:120]
+    assert (top < 128).any(), "the title is missing at the top"
