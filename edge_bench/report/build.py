@@ -97,7 +97,7 @@ def build_device_report(store, device: str, runs: Sequence[str] | None = None, t
             for r in run_rows]
     description, peak, derivation = _profile_facts(device, rows)
     teacher_name, teacher_reason = analysis.find_teacher(entries, teacher)
-    selection = (f"runs {', '.join(runs)} as asked" if runs else f"every stored run of {device}") + \
+    selection = (f"runs {', '.join(r.id for r in run_rows)} as asked" if runs else f"every stored run of {device}") + \
         "; per model, backend and precision the newest successful job"
     return DeviceReport(
         device=device, description=description, peak_gflop_per_s=peak, peak_derivation=derivation,

@@ -84,16 +84,18 @@ def _load() -> None:
 
 
 def exporter_names() -> list[str]:
-    """The formats --format accepts."""
+    """The formats --format accepts, in EXPORTER_MODULES order (plug-ins registered elsewhere last)."""
     _load()
-    return list(_REGISTRY)
+    order = [f"edge_bench.report.{m}" for m in EXPORTER_MODULES]
+    rank = lambda name: order.index(_REGISTRY[name].__module__) if _REGISTRY[name].__module__ in order else len(order)  # noqa: E731
+    return sorted(_REGISTRY, key=rank)
 
 
 def get_exporter(name: str) -> Exporter:
     """An exporter by format name; an unknown one is a ConfigError listing the others."""
     _load()
     if name not in _REGISTRY:
-        raise ConfigError(f"unknown report format {name!r}", hint=f"one of {', '.join(_REGISTRY)}")
+        raise ConfigError(f"unknown report format {name!r}", hint=f"one of {', '.join(exporter_names())}")
     return _REGISTRY[name]()
 
 

@@ -60,12 +60,13 @@ def _legend(ax, colours: dict, backends: Sequence[str], extra: Sequence[tuple[st
 
 def _scale(ax, values: Sequence[float], ratio: float = 10.0) -> None:
     """A log x scale with plain tick labels when the values span more than `ratio`, else linear."""
-    from matplotlib.ticker import FuncFormatter, NullFormatter
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     values = [v for v in values if v and v > 0]
     if not values or max(values) / min(values) <= ratio:
         return
     ax.set_xscale("log")
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     ax.xaxis.set_minor_formatter(NullFormatter())
 
@@ -132,7 +133,7 @@ def latency_plot(report: DeviceReport) -> Plot | None:
         _scale(ax, [v for d in data for v in d], ratio=20)
         ax.set_xlabel(f"{tower} tower, batch 1 (ms)")
         ax.grid(axis="x", alpha=0.3)
-        ax.invert_yaxis()
+    axes[0].invert_yaxis()  # shared y: once for both; the first entry on top
     axes[0].tick_params(axis="y", labelsize=7)
     fig.suptitle(f"latency distributions on {report.device} (raw timed samples; red: median)", fontsize=10)
     return Plot("latency", "batch-1 latency per tower: box = quartiles, whiskers 1.5 IQR, dots beyond", _png(fig))
@@ -188,7 +189,7 @@ def compare_plot(report: CompareReport) -> Plot | None:
         ax.set_yticks(y, [row.label for row in report.rows], fontsize=7)
         ax.set_xlabel(f"{tower} tower median latency (ms)")
         ax.grid(axis="x", alpha=0.3)
-        ax.invert_yaxis()
+    axes[0].invert_yaxis()  # shared y: once for both; the first job on top, A above B
     axes[0].legend(fontsize=8)
     fig.suptitle(f"{report.a.device} vs {report.b.device}: batch-1 latency", fontsize=10)
     return Plot("compare-latency", "median batch-1 latency of each shared job on both devices", _png(fig))

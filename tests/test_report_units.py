@@ -1,0 +1,132 @@
+"""Report parts without a benchmark run: the Pareto front against a naive reference, the job selection rule,
+Markdown tables, strict JSON, the exporter registry, and reports of an empty store."""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import replace
+
+import pytest
+
+from edge_bench.errors import ConfigError
+from edge_bench.report import analysis, fmt
+from edge_bench.report.build import choose_jobs
+from edge_bench.report.document import Table
+from edge_bench.report.exporters import exporter_names, get_exporter
+from edge_bench.report.json_export import strict
+from edge_bench.report.md_export import table_markdown
+from edge_bench.report.model import NO_TOWER, JobEntry
+from edge_bench.store import JobRow
+
+
+def entry(name: str, images_per_s: float | None, r1: float | None, **kw) -> JobEntry:
+    tower = replace(NO_TOWER, throughput_items_per_s=images_per_s)
+    values = dict(job_id=name, run_id="r", finished=None, model=name, backend="tflite", precision="fp32", dataset="synthetic",
+                  n_images=10, n_captions=50, threads=1, towers={"image": tower},
+                  recall={} if r1 is None else {"image_retrieval_recall@1": r1}, reference_recall={}, recall_label="trained",
+                  recall_source="device embeddings", fidelity={}, verdict="not checked", verdict_message=None, provenance={})
+    values.update(kw)
+    return JobEntry(**values)
+
+
+def naive_front(points: list[tuple[str, float, float]]) -> set[str]:
+    """By definition: a point is on the front unless another is at least as good on both axes and better on one."""
+    return {n for n, x, y in points
+            if not any((x2 >= x and y2 >= y) and (x2, y2) != (x, y) for _, x2, y2 in points)}
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_pareto_front_matches_the_definition(seed):
+    rng = random.Random(seed)
+    points = [(f"m{i}", rng.choice([10.0, 20.0, 30.0, rng.uniform(1, 50)]), rng.choice([0.1, 0.5, rng.random()]))
+              for i in range(rng.randint(1, 12))]
+    entries = [entry(n, x, y) for n, x, y in points] + [entry("no-recall", 99.0, None), entry("no-speed", None, 0.99)]
+    front = analysis.pareto_front(entries, "image_retrieval_recall@1")
+    assert {e.model for e in front} == naive_front(points)
+    assert [analysis.throughput(e) for e in front] == sorted(analysis.throughput(e) for e in front)
+
+
+def test_hand_computed_front():
+    entries = [entry("slow-good", 10, 0.9), entry("fast-bad", 100, 0.2), entry("dominated", 50, 0.1), entry("middle", 50, 0.5)]
+    assert [e.model for e in analysis.pareto_front(entries, "image_retrieval_recall@1")] == ["slow-good", "middle", "fast-bad"]
+
+
+def _row(i: int, model: str, status: str) -> JobRow:
+    return JobRow(f"j{i}", "r1", "k", model, "tflite", "fp32", "local", "synthetic", status, None, None, None, {})
+
+
+def test_newest_ok_job_wins_and_later_failures_are_listed():
+    rows = [_row(1, "a", "ok"), _row(2, "a", "ok"), _row(3, "b", "failed"), _row(4, "b", "ok"), _row(5, "c", "ok"),
+            _row(6, "c", "failed"), _row(7, "d", "skipped"), _row(8, "d", "failed")]
+    ok, bad = choose_jobs(rows)
+    assert [r.id for r in ok] == ["j2", "j4", "j5"]
+    assert [r.id for r in bad] == ["j6", "j8"]
+
+
+def test_teacher_is_found_by_name_or_option():
+    entries = [entry("edgeclip-teacher", 1, 0.5), entry("my-teacher-v2", 1, 0.5), entry("student", 4, 0.4)]
+    assert analysis.find_teacher(entries, None)[0] == "edgeclip-teacher"
+    assert analysis.find_teacher(entries[1:], None)[0] == "my-teacher-v2"
+    assert analysis.find_teacher(entries[2:], None)[0] is None
+    assert analysis.find_teacher(entries, "student")[0] == "student"
+    with pytest.raises(ConfigError):
+        analysis.find_teacher(entries, "ghost")
+
+
+def test_markdown_table_is_aligned_and_escapes_pipes():
+    table = Table(("job", "ms", "note"), (("a|b", "1.5", "x"), ("longer name", "12.25", "")), align="lrl", title="T", caption="c")
+    text = table_markdown(table)
+    lines = [line for line in text.splitlines() if line.startswith("|")]
+    assert len({len(line) for line in lines}) == 1
+    assert "a\\|b" in text and lines[1].split("|")[2].endswith(":")
+    assert text.startswith("**T**") and text.endswith("c")
+
+
+def test_numbers_are_short_and_missing_values_are_dashes():
+    assert [fmt.num(v) for v in (0.6512, 4.861, 12.34, 1234.5, None, float("nan"))] == ["0.651", "4.86", "12.3", "1234", "-", "-"]
+    assert (fmt.pct(0.0166), fmt.points(-0.031), fmt.times(2.5), fmt.mib(3 * 2**20)) == ("1.7", "-3.1", "2.50x", "3.0")
+
+
+def test_json_is_strict():
+    data = strict({"a": float("nan"), "b": [1.0, float("inf")], "c": (1, 2), 3: "x"})
+    assert json.dumps(data, allow_nan=False) == '{"a": null, "b": [1.0, null], "c": [1, 2], "3": "x"}'
+
+
+def test_registry_lists_every_format_and_rejects_others():
+    assert exporter_names() == ["html", "md", "json", "csv"]
+    assert {get_exporter(n).suffix for n in exporter_names()} == {".html", ".md", ".json", ".csv"}
+    with pytest.raises(ConfigError, match="unknown report format 'pdf'"):
+        get_exporter("pdf")
+
+
+def test_a_device_with_no_runs_gets_a_report_that_says_so(isolated_home, tmp_path):
+    from edge_bench.report import write_report
+    from edge_bench.store import Store
+
+    paths = write_report(Store(), "local", exporter_names(), tmp_path)
+    assert [p.suffix for p in paths] == [".html", ".md", ".json", ".csv"]
+    for path in paths:
+        assert "no benchmark jobs for local" in path.read_text()
+    assert json.loads(paths[2].read_text())["status"] == "empty"
+    with pytest.raises(ConfigError, match="unknown device 'nowhere'"):
+        write_report(Store(), "nowhere", ["html"], tmp_path)
+    compared = json.loads(write_report(Store(), "local", ["json"], tmp_path, compare="rpi5")[0].read_text())
+    assert compared["status"] == "nothing-shared" and "share no successful job" in compared["message"]
+
+
+def test_out_must_be_a_folder(isolated_home, tmp_path):
+    from edge_bench.report import write_report
+    from edge_bench.store import Store
+
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ConfigError, match="is a file"):
+        write_report(Store(), "local", ["md"], tmp_path / "file")
+
+
+def test_units_in_every_csv_and_tower_field_name():
+    from edge_bench.report.schema import TOWER_COLUMNS
+
+    unitless = {"latency_n", "outliers", "gallery_batch", "flops", "peak_share", "runtime"}
+    for name in TOWER_COLUMNS:
+        assert name in unitless or name.endswith(("_ms", "_bytes", "_per_s")), name
