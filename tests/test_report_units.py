@@ -94,8 +94,8 @@ def test_json_is_strict():
 
 
 def test_registry_lists_every_format_and_rejects_others():
-    assert exporter_names() == ["html", "md", "json", "csv"]
-    assert {get_exporter(n).suffix for n in exporter_names()} == {".html", ".md", ".json", ".csv"}
+    assert exporter_names() == ["html", "md", "json", "csv", "png"]
+    assert {get_exporter(n).suffix for n in exporter_names()} == {".html", ".md", ".json", ".csv", ".png"}
     with pytest.raises(ConfigError, match="unknown report format 'pdf'"):
         get_exporter("pdf")
 
@@ -105,9 +105,11 @@ def test_a_device_with_no_runs_gets_a_report_that_says_so(isolated_home, tmp_pat
     from edge_bench.store import Store
 
     paths = write_report(Store(), "local", exporter_names(), tmp_path)
-    assert [p.suffix for p in paths] == [".html", ".md", ".json", ".csv"]
-    for path in paths:
+    assert [p.name for p in paths] == ["report-local.html", "report-local.md", "report-local.json", "report-local.csv",
+                                       "report-local-no-plots.png"]
+    for path in paths[:4]:
         assert "no benchmark jobs for local" in path.read_text()
+    assert paths[4].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert json.loads(paths[2].read_text())["status"] == "empty"
     with pytest.raises(ConfigError, match="unknown device 'nowhere'"):
         write_report(Store(), "nowhere", ["html"], tmp_path)

@@ -27,7 +27,7 @@ def report_command(
                                             help="Two devices side by side on the jobs they share."),
     runs: list[str] = typer.Option(None, "--runs", "-r", help="Run ids or unique prefixes, comma-separated "
                                    "(default: every stored run of the device; the newest ok job per model, backend, precision)."),
-    formats: list[str] = typer.Option(None, "--format", "-f", help="html, md, json, csv or all; comma-separated (default: html)."),
+    formats: list[str] = typer.Option(None, "--format", "-f", help="html, md, json, csv, png (the plots alone) or all; comma-separated (default: html)."),
     out: Path = typer.Option(Path("edge-bench-report"), "--out", "-o", help="Folder to write into (created if missing)."),
     teacher: str = typer.Option(None, "--teacher", help="The distillation view's teacher (default: edgeclip-teacher "
                                 "or a model named like a teacher)."),

@@ -5,15 +5,16 @@ One call writes a report from the results store::
     from edge_bench.report import write_report
     from edge_bench.store import Store
 
-    paths = write_report(Store(), "rpi5", ["html", "md", "json", "csv"], Path("out"))
+    paths = write_report(Store(), "rpi5", ["html", "md", "json", "csv", "png"], Path("out"))
     paths = write_report(Store(), "rpi5", ["html"], Path("out"), compare="pixel-8")   # two devices side by side
 
 `write_report(store, device, formats, out_dir, runs=None, compare=None, teacher=None,
 metric="image_retrieval_recall@1") -> list[Path]` builds the report once and
 hands it to one exporter per format; it raises EdgeBenchError subclasses
 (unknown device, run or format) and never prints. Files are
-`report-<device>.<ext>` (and `compare-<a>-vs-<b>.<ext>`); Markdown writes its
-plots beside it as `<stem>-<plot>.png`; HTML embeds them.
+`report-<device>.<ext>` (and `compare-<a>-vs-<b>.<ext>`); Markdown and png write
+the plots as `<stem>-<plot>.png`; HTML embeds them. `exporter_names()` lists
+the formats (html, md, json, csv, png).
 
 Parts: `build` (store rows -> `DeviceReport`, the typed report model in
 `model`), `compare` (two reports -> `CompareReport`), `analysis` (Pareto

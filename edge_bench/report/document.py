@@ -37,6 +37,7 @@ class Table:
     title: str = ""
 
     def alignment(self, index: int) -> str:
+        """'l' or 'r' for a column (default: the first left, the rest right)."""
         return self.align[index] if index < len(self.align) else ("l" if index == 0 else "r")
 
 

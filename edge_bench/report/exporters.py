@@ -19,7 +19,7 @@ from edge_bench.report.document import Document
 from edge_bench.report.model import CompareReport, DeviceReport
 from edge_bench.report.plots import Plot
 
-EXPORTER_MODULES = ("html_export", "md_export", "json_export", "csv_export")
+EXPORTER_MODULES = ("html_export", "md_export", "json_export", "csv_export", "png_export")
 _REGISTRY: dict[str, type["Exporter"]] = {}
 
 
@@ -35,18 +35,21 @@ class Subject:
 
     @cached_property
     def plots(self) -> list[Plot]:
+        """The plots, drawn once."""
         from edge_bench.report.plots import compare_plots, device_plots
 
         return compare_plots(self.report) if self.is_compare else device_plots(self.report)
 
     @cached_property
     def document(self) -> Document:
+        """The laid-out document (HTML and Markdown)."""
         from edge_bench.report.layout import compare_document, device_document
 
         return (compare_document if self.is_compare else device_document)(self.report, self.plots)
 
     @cached_property
     def data(self) -> dict:
+        """The JSON object (docs/report-schema.md)."""
         from edge_bench.report.schema import compare_json, device_json
 
         return (compare_json if self.is_compare else device_json)(self.report)

@@ -96,14 +96,17 @@ class JobEntry:
 
     @property
     def untrained(self) -> bool:
+        """Random weights: recall is chance level."""
         return self.recall_label == "untrained"
 
     @property
     def disagrees(self) -> bool:
+        """The device's outputs differ from the host's run of the same artifact."""
         return self.verdict == "DISAGREES"
 
     @property
     def host_recall(self) -> bool:
+        """Recall came from the device's artifact run on the host."""
         return self.recall_source.startswith(HOST_COMPUTED)
 
     def flags(self) -> list[str]:
@@ -118,6 +121,7 @@ class JobEntry:
         return out
 
     def tower(self, name: str) -> TowerFigures | None:
+        """The tower's figures, or None."""
         return self.towers.get(name)
 
     def figures(self, name: str) -> TowerFigures:

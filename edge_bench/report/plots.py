@@ -195,6 +195,15 @@ def compare_plot(report: CompareReport) -> Plot | None:
     return Plot("compare-latency", "median batch-1 latency of each shared job on both devices", _png(fig))
 
 
+def message_plot(text: str) -> Plot:
+    """An image that says why there is no plot (for formats that must write one)."""
+    import textwrap
+
+    fig = _figure(7, 1.6)
+    fig.text(0.5, 0.5, textwrap.fill(text, 70), ha="center", va="center", fontsize=11)
+    return Plot("no-plots", text, _png(fig))
+
+
 def device_plots(report: DeviceReport) -> list[Plot]:
     """Every plot of a device report that has data."""
     return [p for p in (pareto_plot(report), latency_plot(report), distillation_plot(report)) if p]

@@ -33,6 +33,7 @@ def fingerprint_rows(fingerprint: dict, prefix: str = "") -> list[tuple[str, str
 
 
 def latency_table(report: DeviceReport) -> Table:
+    """Batch-1 latency per tower: median, p90, p99 (ms) and the number of timed runs."""
     rows = []
     for e in report.entries:
         i, t = e.figures("image"), e.figures("text")
@@ -63,6 +64,7 @@ def _share(value) -> str:
 
 
 def resources_table(report: DeviceReport) -> Table:
+    """Gallery throughput, load time, peak memory, artifact size and achieved GFLOP/s with its share of the peak."""
     rows = []
     for e in report.entries:
         i, t = e.figures("image"), e.figures("text")
@@ -81,6 +83,7 @@ def resources_table(report: DeviceReport) -> Table:
 
 
 def retrieval_table(report: DeviceReport) -> Table:
+    """Recall@1/5/10 both ways, mean recall, fidelity to fp32 PyTorch, and the flags a reader must see."""
     front = set(report.pareto_front)
     rows, used = [], set()
     for e in report.entries:
@@ -102,6 +105,7 @@ def _cos(value) -> str:
 
 
 def distillation_table(report: DeviceReport) -> Table:
+    """Each student against the teacher: recall change (points) and speed-up."""
     rows = []
     for r in report.distillation:
         flags = (["untrained"] if r.untrained else []) + (["DISAGREES"] if r.disagrees else [])
@@ -117,17 +121,20 @@ def distillation_table(report: DeviceReport) -> Table:
 
 
 def problems_table(report: DeviceReport) -> Table:
+    """Failed and skipped jobs with their phase and reason."""
     rows = tuple((p.label, p.status, p.phase or fmt.DASH, p.reason, p.job_id) for p in report.problems)
     return Table(("job", "status", "phase", "reason", "job id"), rows, align="lllll")
 
 
 def runs_table(report: DeviceReport) -> Table:
+    """The runs looked at: how many jobs each had and how many the report uses."""
     rows = tuple((r.id, r.created.replace("+00:00", "Z"), r.status, r.dataset or fmt.DASH, str(r.n_jobs), str(r.n_used))
                  for r in report.runs)
     return Table(("run", "created (UTC)", "status", "dataset", "jobs", "used"), rows, align="llllrr")
 
 
 def provenance_table(report: DeviceReport) -> Table:
+    """Per job: ids, weights, artifact key, runtime and converter versions."""
     rows = []
     for e in report.entries:
         prov = e.provenance
