@@ -7,6 +7,7 @@ from html import escape
 from importlib import resources
 from pathlib import Path
 
+from edge_bench.errors import EdgeBenchError
 from edge_bench.report.document import Bullets, Document, Figure, Para, Section, Table
 from edge_bench.report.exporters import Exporter, Subject, register_exporter
 
@@ -15,7 +16,11 @@ WRAP_COLUMNS = {"reason", "value", "converter"}
 
 
 def _css() -> str:
-    return resources.files("edge_bench.report").joinpath("report.css").read_text(encoding="utf-8")
+    try:
+        return resources.files("edge_bench.report").joinpath("report.css").read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise EdgeBenchError("the HTML report's style sheet (edge_bench/report/report.css) is not installed",
+                             hint="reinstall edge-bench; its package data must include *.css") from None
 
 
 def _cell_class(column: str, text: str, align: str) -> str:

@@ -168,7 +168,8 @@ def distillation_plot(report: DeviceReport) -> Plot | None:
     ax.set_title(f"distillation on {report.device}: what each student trades" + (" (hollow: untrained)" if untrained else ""),
                  fontsize=10)
     ax.grid(alpha=0.3, which="both")
-    _legend(ax, colours, sorted({r.backend for r in rows}))
+    extra = [("DISAGREES with host", {"ls": "", "marker": "x", "color": "red"})] if any(r.disagrees for r in rows) else []
+    _legend(ax, colours, sorted({r.backend for r in rows}), extra)
     return Plot("distillation", "students against the teacher on the same backend and precision", _png(fig))
 
 

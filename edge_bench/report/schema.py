@@ -37,6 +37,12 @@ def entry_json(e: JobEntry, front: set[str]) -> dict:
     }
 
 
+def selection_json(r: DeviceReport) -> dict:
+    """Which runs were looked at and which jobs are shown."""
+    return {"rule": r.selection, "runs": [asdict(run) for run in r.runs],
+            "job_ids": [e.job_id for e in r.entries] + [p.job_id for p in r.problems]}
+
+
 def device_json(r: DeviceReport) -> dict:
     """The whole device report as the documented JSON object."""
     front = set(r.pareto_front)
@@ -46,8 +52,7 @@ def device_json(r: DeviceReport) -> dict:
         "status": r.status, "message": r.message, "alerts": r.alerts,
         "device": {"name": r.device, "description": r.description, "peak_gflop_per_s": r.peak_gflop_per_s,
                    "peak_gflop_per_s_derivation": r.peak_derivation, "fingerprint": r.fingerprint},
-        "selection": {"rule": r.selection, "runs": [asdict(run) for run in r.runs],
-                      "job_ids": [e.job_id for e in r.entries] + [p.job_id for p in r.problems]},
+        "selection": selection_json(r),
         "results": [entry_json(e, front) for e in r.entries],
         "problems": [asdict(p) for p in r.problems],
         "pareto": {"metric": r.pareto_metric, "throughput": "towers.image.throughput_items_per_s", "front_job_ids": r.pareto_front},
@@ -72,7 +77,7 @@ def compare_json(c: CompareReport) -> dict:
         "generated_utc": c.generated, "edge_bench_version": c.edge_bench_version,
         "status": c.status, "message": c.message,
         "devices": {"a": c.a.device, "b": c.b.device},
-        "selection": {"a": device_json(c.a)["selection"], "b": device_json(c.b)["selection"]},
+        "selection": {"a": selection_json(c.a), "b": selection_json(c.b)},
         "rows": rows, "only_a": c.only_a, "only_b": c.only_b,
     }
 
