@@ -132,3 +132,16 @@ def test_units_in_every_csv_and_tower_field_name():
     unitless = {"latency_n", "outliers", "gallery_batch", "flops", "peak_share", "runtime"}
     for name in TOWER_COLUMNS:
         assert name in unitless or name.endswith(("_ms", "_bytes", "_per_s")), name
+
+
+def test_plots_span_decades_on_a_log_axis():
+    from edge_bench.report.model import DeviceReport
+    from edge_bench.report.plots import latency_plot, pareto_plot
+
+    entries = [replace(entry(f"m{i}", 3.0 * 10 ** i, 0.2 + 0.2 * i),
+                    towers={"image": replace(NO_TOWER, throughput_items_per_s=3.0 * 10 ** i,
+                                          latency_samples_ms=tuple(0.5 * 10 ** i * (1 + k / 10) for k in range(9)))})
+               for i in range(3)]
+    report = DeviceReport("dev", "", None, "", {}, "", [], entries, [], pareto_front=[e.job_id for e in entries])
+    for plot in (pareto_plot(report), latency_plot(report)):
+        assert plot.png[:8] == b"\x89PNG\r\n\x1a\n" and len(plot.png) > 5000

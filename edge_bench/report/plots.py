@@ -97,7 +97,8 @@ def pareto_plot(report: DeviceReport) -> Plot | None:
     front = [(x, y) for e, x, y in sorted(points, key=lambda p: p[1]) if e.job_id in report.pareto_front]
     if front:
         xs, ys = zip(*front)
-        ax.step(xs, ys, where="post", color="0.2", lw=1.2, ls="--", zorder=2)
+        # the best recall available at a throughput of at least x: drop at each front point, then run right
+        ax.step(xs, ys, where="pre", color="0.2", lw=1.2, ls="--", zorder=2)
         ax.scatter(xs, ys, s=240, facecolors="none", edgecolors="gold", linewidths=2.5, zorder=2)
     for e, x, y in points:
         _point(ax, x, y, e, colours[e.model])
