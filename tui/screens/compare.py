@@ -10,9 +10,10 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Select, Static
 
 from edge_bench.store import JobRow, RunRow
-from edge_bench.tui.widgets.nav import ScreenNav
 from edge_bench.tui.compare_model import AXES, COMPARE_COLUMNS, axis_values, pair_cells, pairs, scatter_points
 from edge_bench.tui.widgets.form import labelled
+from edge_bench.tui.widgets.nav import ScreenNav
+from edge_bench.tui.widgets.table import Table
 
 
 class CompareScreen(Screen):
@@ -54,7 +55,7 @@ weights, whose recall is chance level.
                                              id="axis", compact=True), inline=True)
             yield labelled("A", Select([], id="side-a", prompt="A", compact=True), inline=True)
             yield labelled("B", Select([], id="side-b", prompt="B", compact=True), inline=True)
-        table = DataTable(id="pairs", cursor_type="row", zebra_stripes=True)
+        table = Table(id="pairs", cursor_type="row", zebra_stripes=True)
         table.border_title = "B over A"
         yield table
         yield AccuracyScatter(id="scatter")

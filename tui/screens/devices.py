@@ -12,8 +12,9 @@ from textual.widgets import DataTable, Footer, Header, Static
 
 from edge_bench.devices import DeviceProfile
 from edge_bench.errors import EdgeBenchError
-from edge_bench.tui.widgets.nav import ScreenNav
 from edge_bench.tui.messages import DeviceChosen
+from edge_bench.tui.widgets.nav import ScreenNav
+from edge_bench.tui.widgets.table import Table
 
 COLUMNS = ("name", "transport", "address", "backends", "threads", "reachable", "detail")
 
@@ -48,7 +49,7 @@ answer, and which Python does it run?
     def compose(self) -> ComposeResult:
         yield Header()
         yield ScreenNav("devices")
-        table = DataTable(id="profiles", cursor_type="row", zebra_stripes=True)
+        table = Table(id="profiles", cursor_type="row", zebra_stripes=True)
         table.border_title = "Device profiles"
         yield table
         with VerticalScroll(id="fingerprint-pane") as pane:
@@ -89,6 +90,7 @@ answer, and which Python does it run?
         self.query_one("#profile-errors", Static).update(
             Text("\n".join(errors), style="red") if errors else "")
         self.query_one("#profile-errors").display = bool(errors)
+        self._describe()
 
     def _show_probe(self, result) -> None:
         table = self.query_one(DataTable)
@@ -104,6 +106,12 @@ answer, and which Python does it run?
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         return self.profiles.get(key)
+
+    @on(DataTable.RowHighlighted)
+    def _describe(self) -> None:
+        profile = self._current()
+        pane = self.query_one("#fingerprint-pane")
+        pane.border_subtitle = f"{profile.name}: {profile.description}" if profile and profile.description else ""
 
     @on(DataTable.RowSelected)
     def action_fingerprint(self) -> None:

@@ -13,8 +13,8 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Select, Static
 
 from edge_bench.errors import EdgeBenchError
-from edge_bench.tui.widgets.nav import ScreenNav
 from edge_bench.tui.widgets.form import TickList, labelled
+from edge_bench.tui.widgets.nav import ScreenNav
 
 DEFAULT_FORMATS = ("html", "md", "json", "csv", "png")
 
@@ -55,6 +55,10 @@ with none marked it covers every run on the device.
         super().__init__()
         self.runs: tuple[str, ...] = ()
         self.stale = False
+        self.written: list[Path] = []
+        """The files the last export wrote."""
+        self.error: str | None = None
+        """Why the last export failed, if it did."""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -120,6 +124,7 @@ with none marked it covers every run on the device.
         if not isinstance(device, str) or not formats or not folder:
             self._show("Choose a device, at least one format and a folder.", error=True)
             return
+        self.written = []
         self._show(f"writing {', '.join(formats)} for {device}…")
         self._write(device, formats, Path(folder).expanduser(), self.runs or None)
 
@@ -146,4 +151,5 @@ with none marked it covers every run on the device.
         self.notify(f"Report written: {len(paths)} file(s).", title="Export")
 
     def _show(self, text: str, error: bool = False) -> None:
+        self.error = text if error else None
         self.query_one("#written", Static).update(Text(text, style="red" if error else ""))

@@ -11,22 +11,18 @@ from textual.widgets import Button, Markdown, Static
 GENERAL = """\
 ## Everywhere
 
-| key | does |
-|---|---|
-| 1 … 6 | Devices, Plan, Run, Results, Compare, Export |
-| ? | this help |
-| F1 | the keys of the focused widget |
-| tab / shift+tab | move between fields |
-| ctrl+p | command palette |
-| q | quit (asks first while a run goes on) |
+- **1** … **6**: Devices, Plan, Run, Results, Compare, Export
+- **?**: this help; **F1**: the keys of the focused widget
+- **tab** / **shift+tab**: move between fields; **ctrl+p**: command palette
+- **q**: quit (asks first while a run goes on)
 """
 
 
 def screen_keys(screen: Screen) -> str:
-    """A Markdown table of the keys a screen binds itself."""
-    rows = [f"| {b.key_display or b.key} | {b.description} |" for b in getattr(screen, "BINDINGS", [])
-            if hasattr(b, "description") and b.description]
-    return "\n".join(["| key | does |", "|---|---|", *rows]) if rows else ""
+    """One Markdown line listing the keys a screen binds itself (from its BINDINGS)."""
+    keys = [f"**{b.key_display or b.key}** {b.description}" for b in getattr(screen, "BINDINGS", [])
+            if getattr(b, "description", "")]
+    return ("Keys here: " + " · ".join(keys)) if keys else ""
 
 
 class HelpScreen(ModalScreen[None]):
@@ -41,9 +37,10 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         text = getattr(self.about, "HELP", "") + "\n" + screen_keys(self.about) + "\n\n" + GENERAL
-        with VerticalScroll(id="help-body"):
-            yield Markdown(text)
-        yield Static("escape closes", classes="hint")
+        with Vertical(id="help-dialog"):
+            with VerticalScroll(id="help-body"):
+                yield Markdown(text)
+            yield Static("escape closes", classes="hint")
 
 
 class ConfirmScreen(ModalScreen[bool]):

@@ -9,14 +9,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, DataTable, Footer, Header, Input, Select, SelectionList, Static
+from textual.widgets import Button, Footer, Header, Input, Select, SelectionList, Static
 
 from edge_bench.agent.job import Protocol
 from edge_bench.errors import EdgeBenchError
-from edge_bench.tui.widgets.nav import ScreenNav
 from edge_bench.tui.messages import RunRequested
 from edge_bench.tui.plan_form import DATASETS, PlanForm
 from edge_bench.tui.widgets.form import TickList, labelled
+from edge_bench.tui.widgets.nav import ScreenNav
 from edge_bench.tui.widgets.plan_jobs import ConvertedTable, PlanJobsTable
 
 BACKENDS = ("executorch", "tflite", "coreml")

@@ -9,10 +9,11 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
-from edge_bench.tui.widgets.nav import ScreenNav
 from edge_bench.tui.compare_model import choose_axis
 from edge_bench.tui.messages import CompareRequested, RunsMarked
 from edge_bench.tui.results_model import COLUMNS, ResultRow, build_rows, detail_lines, view
+from edge_bench.tui.widgets.nav import ScreenNav
+from edge_bench.tui.widgets.table import Table
 
 MARK = "●"
 
@@ -59,7 +60,7 @@ untrained weights: chance level); MiB is the larger peak RSS of the towers.
         yield ScreenNav("results")
         yield Input(placeholder="/ filter: words, or column:text (device:local status:failed)", id="filter",
                     compact=True)
-        table = DataTable(id="results", cursor_type="cell", zebra_stripes=True)
+        table = Table(id="results", cursor_type="cell", zebra_stripes=True)
         table.border_title = "Stored jobs"
         yield table
         yield Static("", id="detail")
@@ -100,9 +101,11 @@ untrained weights: chance level); MiB is the larger peak RSS of the towers.
         """Show the rows matching the filter, in the chosen order."""
         table = self.query_one(DataTable)
         shown = view(self.rows, self.query_one("#filter", Input).value, self.sort_column, self.reverse)
+        cursor = table.cursor_coordinate
         table.clear()
         for row in shown:
             table.add_row(MARK if row.key in self.marked else "", *row.cells, key=row.key)
+        table.cursor_coordinate = cursor  # the DataTable clamps it to the rows now shown
         order = ""
         if self.sort_column is not None:
             order = f", sorted by {COLUMNS[self.sort_column].title} {'↓' if self.reverse else '↑'}"

@@ -18,9 +18,9 @@ from edge_bench.bench.events import Event, JobFinished, JobStage, JobStarted, Ru
 from edge_bench.bench.plan import RunPlan
 from edge_bench.errors import EdgeBenchError
 from edge_bench.tui import records as R
-from edge_bench.tui.widgets.nav import ScreenNav
 from edge_bench.tui.messages import StoreChanged
 from edge_bench.tui.widgets.job_item import JobItem, figures_text
+from edge_bench.tui.widgets.nav import ScreenNav
 
 
 class RunScreen(Screen):
@@ -113,11 +113,11 @@ the run goes on with the next job.
         except RuntimeError:  # the app has closed; the runner finishes on its own
             pass
 
-    def apply(self, event: Event, extra: dict | None = None) -> None:
-        """Show one runner event."""
+    async def apply(self, event: Event, extra: dict | None = None) -> None:
+        """Show one runner event (the job list is mounted before the next event is shown)."""
         extra = extra or {}
         if isinstance(event, RunStarted):
-            self._run_started(event)
+            await self._run_started(event)
         elif isinstance(event, JobStarted):
             self._item(event.job).started()
         elif isinstance(event, JobStage):
@@ -134,7 +134,7 @@ the run goes on with the next job.
             self.message = f"run {event.run_id} on {self.plan.device if self.plan else '?'}: {event.status}"
         self._summary()
 
-    def _run_started(self, event: RunStarted) -> None:
+    async def _run_started(self, event: RunStarted) -> None:
         self.run_id = event.run_id
         done = set(event.already_done)
         jobs = [j for j in event.jobs if j.key not in done]
@@ -142,13 +142,13 @@ the run goes on with the next job.
         self.query_one("#overall", ProgressBar).update(total=max(len(jobs), 1), progress=0)
         for job in jobs:
             self.items[job.key] = JobItem(job.label, job.skip, classes="job")
-        self.query_one("#job-list").mount_all(self.items.values())
+        await self.query_one("#job-list").mount_all(self.items.values())
 
     def _item(self, job) -> JobItem:
         return self.items[job.key]
 
     def _not_run(self, reason: str) -> None:
-        self.message = f"the run did not start: {reason}"
+        self.message = f"the run on {self.plan.device if self.plan else '?'} did not start: {reason}"
         self._summary()
         self.notify(reason, title="Run", severity="error", timeout=10)
 

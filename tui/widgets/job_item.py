@@ -49,7 +49,7 @@ class JobItem(Vertical):
             yield Label(self.label, classes="job-label")
             yield ProgressBar(total=len(STAGES), show_eta=False, show_percentage=False, classes="job-bar")
             yield Static(Text("waiting", style=STATUS_STYLE["waiting"]), classes="job-status")
-            yield Static("", classes="job-figures")
+        yield Static("", classes="job-figures")
         yield Static("", classes="job-reason")
 
     def started(self) -> None:
@@ -67,7 +67,9 @@ class JobItem(Vertical):
         bar = self.query_one(ProgressBar)
         bar.update(progress=len(STAGES) if status == "ok" else bar.progress)
         self._status(status, status)
-        self.query_one(".job-figures", Static).update(figures)
+        figures_line = self.query_one(".job-figures", Static)
+        figures_line.update(figures)
+        figures_line.display = bool(figures)
         self._reason(reason)
 
     def cancelled(self) -> None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import DataTable
 
 from edge_bench.tui.artifacts import Converted
 from edge_bench.tui.plan_form import PlanForm
+from edge_bench.tui.widgets.table import Table
 
 
 def job_state(model: str, backend: str, precision: str, device_backends: list[str] | None,
@@ -23,7 +23,7 @@ def job_state(model: str, backend: str, precision: str, device_backends: list[st
     return Text("to convert", style="dim")
 
 
-class PlanJobsTable(DataTable):
+class PlanJobsTable(Table):
     """model x backend x precision of the plan, with what each job will need."""
 
     def on_mount(self) -> None:
@@ -43,7 +43,7 @@ class PlanJobsTable(DataTable):
         self.border_subtitle = f"{self.row_count} job(s)"
 
 
-class ConvertedTable(DataTable):
+class ConvertedTable(Table):
     """Every artifact set in the converter cache."""
 
     def on_mount(self) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from textual_plotext import PlotextPlot
 
 from edge_bench.tui.compare_model import Point
@@ -28,7 +30,11 @@ class AccuracyScatter(PlotextPlot):
                     label = f"{side}: {labels.get(side, side)}" + (" (untrained)" if untrained else "")
                     plt.scatter([p.images_per_s for p in chosen], [p.recall_pct for p in chosen],
                                 marker=marker, color=SIDE_COLOURS[side], label=label)
-        if not points:
+        if points:
+            plt.xlim(0, max(p.images_per_s for p in points) * 1.15)
+            top = math.ceil(max(p.recall_pct for p in points) * 1.25 / 10) * 10
+            plt.ylim(0, min(100.0, max(10.0, top)))
+        else:
             plt.text("no job of either side has both a throughput and a recall", 0.5, 0.5, alignment="center")
             plt.xlim(0, 1)
             plt.ylim(0, 1)
