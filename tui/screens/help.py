@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Markdown, Static
+from textual.widgets import Button, Static
 
 GENERAL = """\
 ## Everywhere
@@ -36,6 +36,8 @@ class HelpScreen(ModalScreen[None]):
         self.about = about
 
     def compose(self) -> ComposeResult:
+        from textual.widgets import Markdown  # markdown-it costs ~0.1 s to import: not at start-up
+
         text = getattr(self.about, "HELP", "") + "\n" + screen_keys(self.about) + "\n\n" + GENERAL
         with Vertical(id="help-dialog"):
             with VerticalScroll(id="help-body"):
