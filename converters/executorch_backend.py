@@ -31,8 +31,9 @@ def _quantize(program, job: TowerJob):
     dynamic = job.precision == "int8-dynamic"
     config = get_symmetric_quantization_config(is_per_channel=True, is_dynamic=dynamic)
     prepared = prepare_pt2e(program.module(), XNNPACKQuantizer().set_global(config))
+    observed = [job.example] if dynamic else (job.calibration or [job.example])
     with torch.no_grad():
-        for batch in (job.calibration or [job.example]) if not dynamic else [job.example]:
+        for batch in observed:
             prepared(as_tensor(batch))
     return export_program(convert_pt2e(prepared), job.example)
 

@@ -197,11 +197,14 @@ def _convert_checked(converter: Converter, job: TowerJob, path: Path, embed_dim:
         if parity["status"] == "fail":
             raise ConversionError(
                 f"{context}: parity failed, cosine {parity['cosine_min']:.6f} < {parity['threshold']} against eager PyTorch",
-                hint="the backend computes something else than the model; see the op list in the manifest",
+                hint="the backend computes something other than the model; see the op list in the manifest",
             )
     except EdgeBenchError:
         _remove(path)
         raise
+    except Exception as exc:  # a runtime that cannot load or run what the converter wrote
+        _remove(path)
+        raise ConversionError(f"{context}: the artifact does not run ({type(exc).__name__}: {first_line(exc)})") from None
     return {
         "file": path.name,
         "batch": job.batch,

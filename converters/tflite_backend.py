@@ -4,12 +4,15 @@ litert-torch converts the float model; ai-edge-quantizer makes the others
 (litert-torch's own PT2E int8 breaks the text tower's embedding lookup):
 fp16 stores float16 weights (float casting), int8-dynamic int8 weights with
 activations quantized at run time, int8 int8 weights and activations with
-ranges calibrated on real inputs. Graph inputs and outputs stay float32
-(int32 tokens) at every precision.
+ranges calibrated on real inputs (the final L2 normalisation stays float).
+Graph inputs and outputs stay float32 (int32 tokens) at every precision.
 """
 
 from __future__ import annotations
 
+import re
+import time
+import weakref
 from collections import Counter
 from pathlib import Path
 
@@ -19,25 +22,28 @@ from edge_bench.converters.base import Converter, Runner, TowerJob, io_spec, reg
 from edge_bench.converters.export import as_tensor, package_version, write_bytes
 
 SIGNATURE = "serving_default"
-_FLOAT_MODELS: dict[tuple, tuple[bytes, float]] = {}
-"""Float flatbuffers (and their conversion seconds) of recent conversions: every precision starts from one."""
+PROJECTIONS = ("FULLY_CONNECTED", "BATCH_MATMUL", "CONV_2D")
+"""Ops that end a tower's last projection: what follows is the L2 normalisation."""
+_FLOAT_MODELS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+"""module -> {(weights sha256, shape, dtype): (float flatbuffer, conversion seconds)}: every
+precision of a tower starts from the same float model, converted once per process."""
+_PER_MODULE = 2
 
 
 def _float_model(job: TowerJob) -> tuple[bytes, dict]:
-    """The float model of a tower at a shape, converted once per process and weights."""
-    import time
-
+    """The float model of a tower at a shape, converted once per module, weights and shape."""
     from edge_bench.converters.artifact import state_sha256
 
+    memo = _FLOAT_MODELS.setdefault(job.module, {})
     key = (state_sha256(job.module), job.example.shape, str(job.example.dtype))
-    reused = key in _FLOAT_MODELS
+    reused = key in memo
     if not reused:
-        if len(_FLOAT_MODELS) >= 4:
-            _FLOAT_MODELS.pop(next(iter(_FLOAT_MODELS)))
+        while len(memo) >= _PER_MODULE:
+            memo.pop(next(iter(memo)))
         started = time.perf_counter()
         model = _litert_convert(job)
-        _FLOAT_MODELS[key] = (model, round(time.perf_counter() - started, 3))
-    model, seconds = _FLOAT_MODELS[key]
+        memo[key] = (model, round(time.perf_counter() - started, 3))
+    model, seconds = memo[key]
     return model, {"convert_s": seconds, "reused": reused}
 
 
@@ -64,30 +70,54 @@ def _quantize(model: bytes, job: TowerJob) -> bytes:
     from ai_edge_quantizer import qtyping, quantizer, recipe
     from ai_edge_quantizer.algorithm_manager import AlgorithmName
 
-    ops = qtyping.TFLOperationName
     q = quantizer.Quantizer(model)
-    calibration = None
     if job.precision == "fp16":
-        q.add_weight_only_config(".*", ops.ALL_SUPPORTED, num_bits=16, algorithm_key=AlgorithmName.FLOAT_CASTING)
-    elif job.precision == "int8-dynamic":
+        q.add_weight_only_config(
+            ".*", qtyping.TFLOperationName.ALL_SUPPORTED, num_bits=16, algorithm_key=AlgorithmName.FLOAT_CASTING
+        )
+        return bytes(q.quantize(enable_progress_report=False).quantized_model)
+    if job.precision == "int8-dynamic":
         q.load_quantization_recipe(recipe.dynamic_wi8_afp32())
-    else:
-        q.load_quantization_recipe(recipe.static_wi8_ai8())
-        for op in (ops.INPUT, ops.OUTPUT):  # keep the graph's inputs and outputs in float
-            q.update_quantization_recipe(regex=".*", operation_name=op, algorithm_key=AlgorithmName.NO_QUANTIZE)
-        name = _input_name(model)
-        data = [{name: batch} for batch in (job.calibration or [job.example])]
-        calibration = q.calibrate({SIGNATURE: data}, num_threads=1)
+        return bytes(q.quantize(enable_progress_report=False).quantized_model)
+    q.load_quantization_recipe(recipe.static_wi8_ai8())
+    _keep_float(q, model)
+    data = [{_input_name(model): batch} for batch in (job.calibration or [job.example])]
+    calibration = q.calibrate({SIGNATURE: data}, num_threads=1)
     return bytes(q.quantize(calibration, enable_progress_report=False).quantized_model)
 
 
-def _nodes(path: Path, delegate: bool) -> tuple[list[dict], object]:
+def _keep_float(q, model: bytes) -> None:
+    """Static int8 leaves the graph's inputs, outputs and final L2 normalisation in float."""
+    from ai_edge_quantizer import qtyping
+    from ai_edge_quantizer.algorithm_manager import AlgorithmName
+
+    ops, skip = qtyping.TFLOperationName, AlgorithmName.NO_QUANTIZE
+    for op in (ops.INPUT, ops.OUTPUT):
+        q.update_quantization_recipe(regex=".*", operation_name=op, algorithm_key=skip)
+    for name in _normalisation_outputs(model):
+        scope = f"^{re.escape(name)};$"  # an op's scope: its output tensor names, each followed by ';'
+        q.update_quantization_recipe(regex=scope, operation_name=ops.ALL_SUPPORTED, algorithm_key=skip)
+
+
+def _nodes(model: Path | bytes, delegate: bool) -> tuple[list[dict], object]:
+    """The interpreter's nodes (and the interpreter), with or without the default XNNPACK delegate."""
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
     resolver = OpResolverType.AUTO if delegate else OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
-    interpreter = Interpreter(model_path=str(path), experimental_op_resolver_type=resolver)
+    source = {"model_content": model} if isinstance(model, bytes) else {"model_path": str(model)}
+    interpreter = Interpreter(**source, experimental_op_resolver_type=resolver)
     interpreter.allocate_tensors()
     return interpreter._get_ops_details(), interpreter
+
+
+def _normalisation_outputs(model: bytes) -> list[str]:
+    """Output tensors of the ops after the last projection: the L2 normalisation, kept in
+    float by static int8 (in int8 a zero norm, as from tokens without an end-of-text,
+    loses its epsilon, divides by the zero point and aborts LiteRT's DIV kernel)."""
+    ops, interpreter = _nodes(model, delegate=False)
+    names = {t["index"]: t["name"] for t in interpreter.get_tensor_details()}
+    last = max((i for i, op in enumerate(ops) if op["op_name"] in PROJECTIONS), default=len(ops))
+    return [names[int(t)] for op in ops[last + 1 :] for t in op["outputs"] if int(t) in names]
 
 
 def _op_counts(path: Path) -> dict[str, int]:
@@ -140,6 +170,7 @@ class TFLiteConverter(Converter):
     requires = ("litert_torch", "ai_edge_litert.interpreter", "ai_edge_quantizer")
     extra = "tflite"
     runs_on = ("linux", "android", "macos", "ios")
+    settings_version = 2  # 2: static int8 keeps the L2 normalisation in float
 
     def versions(self) -> dict[str, str]:
         return {name: package_version(name) for name in ("litert-torch", "ai-edge-litert", "ai-edge-quantizer")}

@@ -99,6 +99,9 @@ def test_fp32_below_parity_fails_and_leaves_no_artifact(tmp_path):
         convert(tiny_model(ExportsDifferently()), "tflite", "fp32", out_root=tmp_path, batch_sizes=(1,))
     assert "image tower" in info.value.message
     assert not list(tmp_path.rglob("image-b1*"))
+    # the same weights in a module that exports faithfully: nothing of the broken one is reused
+    fine = convert(tiny_model(TinyImage()), "tflite", "fp32", out_root=tmp_path, batch_sizes=(1,))
+    assert fine.manifest["towers"]["image"]["parity"]["status"] == "ok"
 
 
 def test_tiny_model_converts_with_exact_parity(tmp_path):
