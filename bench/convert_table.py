@@ -39,10 +39,10 @@ def latency_worker(path: str, backend: str, threads: int, warmup_s: float, secon
     tower = Path(path).name.split("-")[0]
     spec = manifest["towers"][tower]["artifacts"][0]["inputs"][0]
     if spec["dtype"] == "int32":
-        from edge_bench.models.tokenizers import tokenizer_from_config
+        from edge_bench.converters.host import manifest_tokenizer
 
         caption = ["a small red circle to the left of a large blue square"] * spec["shape"][0]
-        x = np.asarray(tokenizer_from_config(manifest["tokenizer"])(caption), dtype=np.int32)
+        x = np.asarray(manifest_tokenizer(manifest)(caption), dtype=np.int32)
     else:
         x = np.random.default_rng(0).standard_normal(spec["shape"]).astype(np.float32)
     run = load_artifact(Path(path), backend, threads=threads)

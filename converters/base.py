@@ -101,8 +101,11 @@ class Converter:
         """{'inputs': [...], 'outputs': [...], 'ops': {op: count}} read from the artifact."""
         raise NotImplementedError
 
-    def load(self, path: Path, threads: int = 1) -> Runner:
-        """A host runner for the artifact (BackendUnavailable where it cannot run)."""
+    def load(self, path: Path, threads: int | None = 1) -> Runner:
+        """A host runner for the artifact (BackendUnavailable where it cannot run).
+
+        `threads` None keeps the runtime's current setting (ExecuTorch's pool is
+        process-wide; parity checks use None so they never resize it)."""
         raise NotImplementedError
 
     def check_spec(self, inspected: dict, job: TowerJob, embed_dim: int) -> list[str]:

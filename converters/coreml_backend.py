@@ -138,7 +138,7 @@ class CoreMLConverter(Converter):
             problems.append(f"float16 weights in an fp32 model ({weights})")
         return problems
 
-    def load(self, path: Path, threads: int = 1) -> Runner:
+    def load(self, path: Path, threads: int | None = 1) -> Runner:
         if platform.system() != "Darwin":
             raise BackendUnavailable(
                 "Core ML artifacts run only on macOS or iOS", hint="run this on a Mac, or use a Mac device profile"

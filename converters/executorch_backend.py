@@ -58,11 +58,11 @@ def _delegation(edge_program) -> dict:
     }
 
 
-def _set_threads(threads: int) -> None:
-    """Size ExecuTorch's thread pool; it must happen before a program is loaded."""
+def _set_threads(threads: int | None) -> None:
+    """Size ExecuTorch's process-wide thread pool before a program loads (None: leave it)."""
     from executorch.extension.pybindings import portable_lib
 
-    if portable_lib._threadpool_get_thread_count() != threads:
+    if threads is not None and portable_lib._threadpool_get_thread_count() != threads:
         portable_lib._unsafe_reset_threadpool(int(threads))
 
 
@@ -95,7 +95,7 @@ class ExecuTorchConverter(Converter):
     def inspect(self, path: Path) -> dict:
         from executorch.extension.pybindings import portable_lib
 
-        meta = portable_lib._load_for_executorch(str(path)).method_meta("forward")
+        meta = portable_lib._load_program(str(path)).method_meta("forward")  # no method load: no delegate init
 
         def spec(prefix: str, info, i: int) -> dict:
             return io_spec(f"{prefix}{i}", info.sizes(), _ET_DTYPES.get(int(info.dtype()), "float32"))
@@ -105,7 +105,7 @@ class ExecuTorchConverter(Converter):
             "outputs": [spec("output_", meta.output_tensor_meta(i), i) for i in range(meta.num_outputs())],
         }
 
-    def load(self, path: Path, threads: int = 1) -> Runner:
+    def load(self, path: Path, threads: int | None = 1) -> Runner:
         from executorch.extension.pybindings import portable_lib
 
         _set_threads(threads)

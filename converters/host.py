@@ -23,8 +23,9 @@ from edge_bench.errors import ConfigError
 def load_artifact(path: Path, backend: str, threads: int = 1) -> Runner:
     """A numpy-in, numpy-out runner of one artifact file on this machine.
 
-    ExecuTorch's thread pool is process-wide and is sized here, before the
-    program loads; load every artifact of a process with the same `threads`.
+    ExecuTorch's thread pool is process-wide: it is resized here, before the
+    program loads, and runners loaded earlier then share the new size. To time
+    several thread counts, load each in a fresh process (bench/convert_table.py does).
     """
     path = Path(path)
     if not path.exists():
@@ -45,16 +46,23 @@ def host_embed(
     """(image embeddings (N, D), caption embeddings (M, D)) of a split, computed by the artifacts."""
     from edge_bench.data.preprocess import normalize, preprocess_images
     from edge_bench.models.base import Preprocess
-    from edge_bench.models.tokenizers import tokenizer_from_config
 
     manifest = artifact_set.manifest
     pp = manifest["preprocess"]
     preprocess = Preprocess(pp["size"], tuple(pp["mean"]), tuple(pp["std"]), pp["interpolation"])
     pixels = preprocess_images(dataset, preprocess)
-    tokens = np.asarray(tokenizer_from_config(manifest["tokenizer"])(dataset.captions), dtype=np.int32)
+    tokens = np.asarray(manifest_tokenizer(manifest)(dataset.captions), dtype=np.int32)
     image = _encode(artifact_set, "image", pixels, threads, progress, lambda x: normalize(x, pp["mean"], pp["std"]))
     text = _encode(artifact_set, "text", tokens, threads, progress, lambda x: x)
     return image, text
+
+
+def manifest_tokenizer(manifest: dict):
+    """The tokenizer an artifact set was converted with, rebuilt from its manifest."""
+    from edge_bench import _torchvision_compat  # noqa: F401  (open_clip's tokenizer imports torchvision)
+    from edge_bench.models.tokenizers import tokenizer_from_config
+
+    return tokenizer_from_config(manifest["tokenizer"])
 
 
 def _encode(artifact_set: ArtifactSet, tower: str, items: np.ndarray, threads: int, progress, prepare) -> np.ndarray:

@@ -223,7 +223,7 @@ def _check_parity(converter: Converter, path: Path, job: TowerJob, inputs: np.nd
     """Artifact vs eager on real inputs, or 'not run' where the artifact cannot run here."""
     if not converter.can_run_here():
         return dict(_parity.not_run(), spec_checks="passed: inputs, outputs, ops, weight dtypes")
-    outputs = run_batched(converter.load(path, threads=1), inputs, job.batch)
+    outputs = run_batched(converter.load(path, threads=None), inputs, job.batch)
     return _parity.judge(job.precision, _parity.compare(outputs, eager(job.module, inputs)))
 
 

@@ -195,10 +195,10 @@ class TFLiteConverter(Converter):
             "ops": _op_counts(path),
         }
 
-    def load(self, path: Path, threads: int = 1) -> Runner:
+    def load(self, path: Path, threads: int | None = 1) -> Runner:
         from ai_edge_litert.interpreter import Interpreter
 
-        interpreter = Interpreter(model_path=str(path), num_threads=int(threads))
+        interpreter = Interpreter(model_path=str(path), num_threads=int(threads or 1))
         runner = interpreter.get_signature_runner(SIGNATURE)
         name = next(iter(runner.get_input_details()))
         output = next(iter(runner.get_output_details()))
