@@ -63,6 +63,8 @@ class Converter:
     """Where its artifacts run: 'linux', 'android', 'macos', 'ios'."""
     settings_version: ClassVar[int] = 1
     """Bumped when conversion settings change, so cached artifacts are rebuilt."""
+    schemes: ClassVar[dict[str, str]] = {}
+    """What each precision means for this backend (recorded in the manifest)."""
 
     def missing(self) -> str | None:
         """The first required module that is not installed here, or None (found, not imported)."""

@@ -76,6 +76,11 @@ class CoreMLConverter(Converter):
     requires = ("coremltools",)
     extra = "coreml"
     runs_on = ("macos", "ios")
+    schemes = {
+        "fp32": "ML program, float32 compute",
+        "fp16": "ML program, float16 weights and compute",
+        "int8": "ML program, per-channel symmetric int8 weights (coremltools.optimize), float16 compute",
+    }
 
     def versions(self) -> dict[str, str]:
         return {"coremltools": package_version("coremltools")}

@@ -76,6 +76,11 @@ class ExecuTorchConverter(Converter):
     requires = ("executorch.exir", "torchao")
     extra = "executorch"
     runs_on = ("linux", "android", "macos", "ios")
+    schemes = {
+        "fp32": "float32, XNNPACK delegate",
+        "int8-dynamic": "PT2E XNNPACKQuantizer: per-channel symmetric int8 weights, activations quantized at run time",
+        "int8": "PT2E XNNPACKQuantizer: per-channel symmetric int8 weights, int8 activations calibrated on real inputs",
+    }
 
     def versions(self) -> dict[str, str]:
         return {"executorch": package_version("executorch"), "torchao": package_version("torchao")}

@@ -133,6 +133,7 @@ def _new_manifest(model: ClipModel, converter: Converter, precision: str, sample
         },
         "backend": converter.name,
         "precision": precision,
+        "scheme": converter.schemes.get(precision, precision),
         "embed_dim": int(model.embed_dim),
         "preprocess": model.preprocess.as_dict(),
         "tokenizer": model.tokenizer.config(),

@@ -171,6 +171,13 @@ class TFLiteConverter(Converter):
     extra = "tflite"
     runs_on = ("linux", "android", "macos", "ios")
     settings_version = 2  # 2: static int8 keeps the L2 normalisation in float
+    schemes = {
+        "fp32": "litert-torch float32; XNNPACK delegate at run time",
+        "fp16": "ai-edge-quantizer float casting: float16 weights, float32 compute",
+        "int8-dynamic": "ai-edge-quantizer dynamic_wi8_afp32: per-channel int8 weights, activations quantized at run time",
+        "int8": "ai-edge-quantizer static_wi8_ai8: int8 weights and activations calibrated on real inputs; "
+        "float inputs, outputs and L2 normalisation",
+    }
 
     def versions(self) -> dict[str, str]:
         return {name: package_version(name) for name in ("litert-torch", "ai-edge-litert", "ai-edge-quantizer")}

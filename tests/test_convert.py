@@ -73,6 +73,7 @@ def test_registry_names_suffixes_and_precisions():
         "tflite": (".tflite", ("fp32", "fp16", "int8-dynamic", "int8")),
     }
     assert all(p in PRECISIONS for _, ps in offered.values() for p in ps)
+    assert all(set(get_converter(name).schemes) == set(get_converter(name).precisions) for name in offered)
     assert get_converter("coreml").can_run_here() == (platform.system() == "Darwin")
     with pytest.raises(ConfigError, match="unknown backend 'onnx'"):
         get_converter("onnx")
@@ -84,6 +85,7 @@ def test_converts_and_matches_eager(clip, unseen_inputs, backend, precision):
     manifest = json.loads((artifact_set.dir / "manifest.json").read_text())
     assert manifest == artifact_set.manifest and MANIFEST_KEYS <= set(manifest)
     assert (manifest["model"], manifest["backend"], manifest["precision"]) == (MODEL, backend, precision)
+    assert manifest["scheme"] == get_converter(backend).schemes[precision]
     assert artifact_set.dir.name == f"{MODEL}-{backend}-{precision}-{manifest['key'][:12]}"
     converter = get_converter(backend)
     for tower, dtype, width in (("image", "float32", clip.preprocess.size), ("text", "int32", clip.context_length)):
