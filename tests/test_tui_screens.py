@@ -137,3 +137,31 @@ def test_the_cli_command_loads_textual_only_when_run():
     bad = subprocess.run([sys.executable, "-m", "edge_bench.cli", "tui", "--screen", "nope"], capture_output=True,
                          text=True)
     assert bad.returncode == 1 and bad.stderr.startswith("edge-bench: error: unknown screen 'nope'")
+
+
+def test_export_writes_the_report_of_the_marked_runs_and_a_comparison(isolated_home, tmp_path):
+    async def scenario():
+        app = EdgeBenchApp(seeded(tmp_path, start_screen="export"))
+        async with app.run_test(size=SIZE) as pilot:
+            export = app.get_screen("export")
+            device = export.query_one("#export-device")
+            await wait_for(pilot, lambda: device.value == "rpi5", 30, "the store's devices")  # newest run first
+            device.value = "local"
+            export.runs = ("r000000000a",)
+            await pilot.press("ctrl+e")
+            await wait_for(pilot, lambda: export.written or export.error, 120, "the report")
+            assert export.error is None, export.error
+            names = {p.name for p in export.written}
+            assert {"report-local.html", "report-local.md", "report-local.json", "report-local.csv"} <= names
+            assert all(p.parent == tmp_path / "report" and p.stat().st_size > 0 for p in export.written)
+            assert "r000000000a" in (tmp_path / "report" / "report-local.json").read_text()
+
+            export.query_one("#export-against").value = "rpi5"
+            await pilot.press("a")  # every run of both devices
+            assert export.runs == ()
+            await pilot.press("ctrl+e")
+            await wait_for(pilot, lambda: export.written or export.error, 120, "the comparison")
+            assert export.error is None, export.error
+            assert any(p.name.startswith("compare-local-vs-rpi5") for p in export.written)
+
+    asyncio.run(scenario())

@@ -86,6 +86,7 @@ def test_run_screen(app_for, snap_compare):
         for event in events:
             ok = isinstance(event, JobFinished) and event.status == "ok"
             await screen.apply(event, {"temps": (41.0, 43.5)} if ok else None)
+            await pilot.pause()  # laid out before the next event, as in a real run (bars round to their width)
         await still(pilot)
     assert snap_compare(app_for("run"), terminal_size=SIZE, run_before=feed)
 

@@ -94,5 +94,5 @@ class EdgeBenchApp(App[None]):
         self.get_screen("export").runs = message.runs
 
     def on_store_changed(self, message: StoreChanged) -> None:
-        for name in ("results", "compare", "export"):
+        for name in ("plan", "results", "compare", "export"):
             self.get_screen(name).stale = True

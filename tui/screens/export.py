@@ -16,20 +16,11 @@ from edge_bench.errors import EdgeBenchError
 from edge_bench.tui.widgets.form import TickList, labelled
 from edge_bench.tui.widgets.nav import ScreenNav
 
-DEFAULT_FORMATS = ("html", "md", "json", "csv", "png")
-
-
 def report_formats() -> tuple[str, ...]:
-    """The formats the report writer offers (its registry when it has one)."""
-    try:
-        import edge_bench.report as report
-    except ImportError:
-        return DEFAULT_FORMATS
-    for name in ("list_formats", "formats"):
-        fn = getattr(report, name, None)
-        if callable(fn):
-            return tuple(fn())
-    return tuple(getattr(report, "FORMATS", DEFAULT_FORMATS))
+    """The formats the report writer offers (its exporter registry)."""
+    from edge_bench.report import exporter_names
+
+    return tuple(exporter_names())
 
 
 class ExportScreen(Screen):
@@ -44,7 +35,8 @@ recall and fidelity tables and the accuracy-versus-throughput plots, in the
 formats ticked, into the folder given.
 
 Runs marked on the Results screen (space) limit the report to those runs;
-with none marked it covers every run on the device.
+with none marked it covers every run on the device. With a second device in
+`against`, the report puts the two devices side by side.
 
 - **ctrl+e**: write the report.
 - **a**: forget the marked runs (report on all of them).
@@ -66,6 +58,8 @@ with none marked it covers every run on the device.
         with Vertical(id="export-form") as form:
             form.border_title = "Report"
             yield labelled("device", Select([], id="export-device", prompt="device", compact=True), inline=True)
+            yield labelled("against", Select([], id="export-against", prompt="(no second device)", compact=True),
+                           inline=True)
             yield labelled("formats", TickList((), id="formats"))
             yield labelled("folder", Input(str(self.app.settings.export_dir), id="out-dir", compact=True), inline=True)
             yield Static("", id="export-runs")
@@ -92,13 +86,14 @@ with none marked it covers every run on the device.
         self.app.call_from_thread(self._loaded, devices, report_formats())
 
     def _loaded(self, devices: list[str], formats: tuple[str, ...]) -> None:
-        select = self.query_one("#export-device", Select)
-        current = select.value
-        select.set_options([(d, d) for d in devices])
-        if current in devices:
-            select.value = current
-        elif devices:
-            select.value = devices[0]
+        for wid, first in (("#export-device", True), ("#export-against", False)):
+            select = self.query_one(wid, Select)
+            current = select.value
+            select.set_options([(d, d) for d in devices])
+            if current in devices:
+                select.value = current
+            elif devices and first:
+                select.value = devices[0]
         ticks = self.query_one("#formats", TickList)
         ticks.refill(formats, () if ticks.option_count else formats)
         self._show_runs()
@@ -119,25 +114,26 @@ with none marked it covers every run on the device.
     def action_export(self) -> None:
         """Write the report (in a worker)."""
         device = self.query_one("#export-device", Select).value
+        against = self.query_one("#export-against", Select).value
+        against = against if isinstance(against, str) and against != device else None
         formats = self.query_one("#formats", TickList).ticked
         folder = self.query_one("#out-dir", Input).value.strip()
         if not isinstance(device, str) or not formats or not folder:
             self._show("Choose a device, at least one format and a folder.", error=True)
             return
         self.written = []
-        self._show(f"writing {', '.join(formats)} for {device}…")
-        self._write(device, formats, Path(folder).expanduser(), self.runs or None)
+        self._show(f"writing {', '.join(formats)} for {device}{f' against {against}' if against else ''}…")
+        self._write(device, formats, Path(folder).expanduser(), self.runs or None, against)
 
     @work(thread=True, exclusive=True, group="export")
-    def _write(self, device: str, formats: tuple[str, ...], folder: Path, runs: tuple[str, ...] | None) -> None:
-        try:
-            from edge_bench.report import write_report
-        except ImportError:
-            self.app.call_from_thread(self._show, "this edge-bench has no report writer (edge_bench.report)", True)
-            return
+    def _write(self, device: str, formats: tuple[str, ...], folder: Path, runs: tuple[str, ...] | None,
+               against: str | None) -> None:
+        from edge_bench.report import write_report
+
         store = self.app.open_store()
         try:
-            paths = write_report(store, device, list(formats), folder, runs=list(runs) if runs else None)
+            paths = write_report(store, device, list(formats), folder, runs=list(runs) if runs else None,
+                                 compare=against)
         except EdgeBenchError as exc:
             self.app.call_from_thread(self._show, exc.one_line(), True)
             return

@@ -52,6 +52,8 @@ are already in the converter cache, and everything converted so far.
         self.device_backends: dict[str, list[str]] = {}
         self.offered: dict[str, tuple[str, ...]] = {}
         self.converted: dict = {}
+        self.stale = False
+        """Set by the app when a run ended: the converter cache may hold new sets."""
 
     def compose(self) -> ComposeResult:
         form = self.form
@@ -87,19 +89,22 @@ are already in the converter cache, and everything converted so far.
         self._load()
         self._preview()
 
+    def on_screen_resume(self) -> None:
+        if self.stale:  # a run may have converted something
+            self.stale = False
+            self._load_converted()
+
     @work(thread=True, exclusive=True, group="plan-load")
     def _load(self) -> None:
-        """Profiles, backends and the cache first (quick), then the zoo (it imports torch)."""
+        """Profiles and backends first (quick), then the zoo (it imports torch)."""
         from edge_bench.converters import get_converter, list_backends
         from edge_bench.devices import scan_profiles
         from edge_bench.models import list_models
-        from edge_bench.tui.artifacts import converted_index, converted_sets
 
         profiles, _ = scan_profiles()
         offered = {b: tuple(get_converter(b).precisions) for b in list_backends()}
-        sets = converted_sets()
-        self.app.call_from_thread(self._fill, {p.name: list(p.backends) for p in profiles}, offered, sets,
-                                  converted_index(sets))
+        self.app.call_from_thread(self._fill, {p.name: list(p.backends) for p in profiles}, offered)
+        self._load_converted()
         try:
             models = list_models()
         except EdgeBenchError as exc:
@@ -107,13 +112,25 @@ are already in the converter cache, and everything converted so far.
             return
         self.app.call_from_thread(self.query_one("#models", TickList).refill, models)
 
-    def _fill(self, device_backends: dict[str, list[str]], offered: dict, sets: list, index: dict) -> None:
-        self.device_backends, self.offered, self.converted = device_backends, offered, index
+    @work(thread=True, exclusive=True, group="plan-converted")
+    def _load_converted(self) -> None:
+        """The converter cache's artifact sets."""
+        from edge_bench.tui.artifacts import converted_index, converted_sets
+
+        sets = converted_sets()
+        self.app.call_from_thread(self._fill_converted, sets, converted_index(sets))
+
+    def _fill(self, device_backends: dict[str, list[str]], offered: dict) -> None:
+        self.device_backends, self.offered = device_backends, offered
         select = self.query_one("#device", Select)
         names = sorted(set(device_backends) | {self.form.device})
         select.set_options([(n, n) for n in names])
         select.value = self.form.device
         self.query_one("#backends", TickList).refill(offered)
+        self._preview()
+
+    def _fill_converted(self, sets: list, index: dict) -> None:
+        self.converted = index
         self.query_one(ConvertedTable).show(sets)
         self._preview()
 
