@@ -43,6 +43,14 @@ def settings(tmp_path: Path, **over) -> TuiSettings:
     return TuiSettings(**values)
 
 
+def drive(app: EdgeBenchApp, steps) -> None:
+    """Run the app headless at SIZE and await `steps(app, pilot)` in it."""
+    async def main() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await steps(app, pilot)
+    asyncio.run(main())
+
+
 async def wait_for(pilot, predicate, timeout: float, what: str) -> None:
     """Let the app run until `predicate()` holds."""
     end = time.monotonic() + timeout
@@ -73,64 +81,62 @@ async def run_plan(pilot, app, timeout: float = 400) -> tuple[list, JobItem]:
 
 
 def test_run_on_local_then_results_compare_and_export(tui_home, tmp_path):
-    async def scenario():
-        app = EdgeBenchApp(settings(tmp_path))
-        async with app.run_test(size=SIZE) as pilot:
-            seen, item = await run_plan(pilot, app)
-            run = app.get_screen("run")
-            # progress was shown while the job ran: its stages, with a partly filled bar
-            stages = {text.split()[0] for status, text, _ in seen if status == "running"}
-            assert stages & set(STAGES), seen[:20]
-            assert any(0 < progress < len(STAGES) for status, _, progress in seen if status == "running")
-            assert item.status == "ok", item.reason
-            figures = str(item.query_one(".job-figures").content)
-            assert "img " in figures and " ms" in figures and "img/s" in figures and "R@1" in figures
-            assert item.query_one("ProgressBar").progress == len(STAGES)
-            assert "complete" in str(run.query_one("#run-summary").content)
-            first_run = run.run_id
-            store = Store()
-            (row,) = store.jobs(run_id=first_run)
-            assert row.status == "ok" and row.backend == "tflite"
+    async def steps(app, pilot):
+        seen, item = await run_plan(pilot, app)
+        run = app.get_screen("run")
+        # progress was shown while the job ran: its stages, with a partly filled bar
+        stages = {text.split()[0] for status, text, _ in seen if status == "running"}
+        assert stages & set(STAGES), seen[:20]
+        assert any(0 < progress < len(STAGES) for status, _, progress in seen if status == "running")
+        assert item.status == "ok", item.reason
+        figures = str(item.query_one(".job-figures").content)
+        assert "img " in figures and " ms" in figures and "img/s" in figures and "R@1" in figures
+        assert item.query_one("ProgressBar").progress == len(STAGES)
+        assert "complete" in str(run.query_one("#run-summary").content)
+        first_run = run.run_id
+        store = Store()
+        (row,) = store.jobs(run_id=first_run)
+        assert row.status == "ok" and row.backend == "tflite"
 
-            # the screens stay usable while a second run goes on
-            await pilot.press("2", "ctrl+r")
-            assert run.running
-            await pilot.press("4")
-            assert app.screen is app.get_screen("results")
-            await pilot.press("3")
-            await wait_for(pilot, lambda: not run.running, 400, "the second run")
-            assert run.run_id != first_run and list(run.items.values())[0].status == "ok"
+        # the screens stay usable while a second run goes on
+        await pilot.press("2", "ctrl+r")
+        assert run.running
+        await pilot.press("4")
+        assert app.screen is app.get_screen("results")
+        await pilot.press("3")
+        await wait_for(pilot, lambda: not run.running, 400, "the second run")
+        assert run.run_id != first_run and list(run.items.values())[0].status == "ok"
 
-            await pilot.press("4")
-            results = app.get_screen("results")
-            await wait_for(pilot, lambda: len(results.rows) == 2, 30, "the results table")
-            table = results.query_one("DataTable")
-            assert table.row_count == 2
-            assert {r.job.run_id for r in results.rows} == {first_run, run.run_id}
-            assert all(r.cells[4] == "ok" for r in results.rows)
+        await pilot.press("4")
+        results = app.get_screen("results")
+        await wait_for(pilot, lambda: len(results.rows) == 2, 30, "the results table")
+        table = results.query_one("DataTable")
+        assert table.row_count == 2
+        assert {r.job.run_id for r in results.rows} == {first_run, run.run_id}
+        assert all(r.cells[4] == "ok" for r in results.rows)
 
-            await pilot.press("5")
-            compare = app.get_screen("compare")
-            await wait_for(pilot, lambda: compare.query_one("DataTable").row_count == 1, 30, "the comparison")
-            assert compare.wanted == ("run", first_run, run.run_id)  # one backend only: the runs are compared
-            scatter = compare.query_one("AccuracyScatter")
-            assert "accuracy vs throughput" in scatter.plt.build()
+        await pilot.press("5")
+        compare = app.get_screen("compare")
+        await wait_for(pilot, lambda: compare.query_one("DataTable").row_count == 1, 30, "the comparison")
+        assert compare.wanted == ("run", first_run, run.run_id)  # one backend only: the runs are compared
+        scatter = compare.query_one("AccuracyScatter")
+        assert "accuracy vs throughput" in scatter.plt.build()
 
-            await pilot.press("6")
-            export = app.get_screen("export")
-            await wait_for(pilot, lambda: export.query_one("#export-device").value == "local", 30, "the devices")
-            await pilot.press("ctrl+e")
-            await wait_for(pilot, lambda: export.written or export.error, 120, "the report")
-            assert export.error is None, export.error
-            assert all(Path(p).is_file() for p in export.written)
-            assert all(Path(p).is_relative_to(tmp_path / "report") for p in export.written)
+        await pilot.press("6")
+        export = app.get_screen("export")
+        await wait_for(pilot, lambda: export.query_one("#export-device").value == "local", 30, "the devices")
+        await pilot.press("ctrl+e")
+        await wait_for(pilot, lambda: export.written or export.error, 120, "the report")
+        assert export.error is None, export.error
+        assert all(Path(p).is_file() for p in export.written)
+        assert all(Path(p).is_relative_to(tmp_path / "report") for p in export.written)
 
-            # what the runs converted is listed on the Plan screen
-            await pilot.press("2")
-            converted = app.get_screen("plan").query_one("#converted")
-            await wait_for(pilot, lambda: converted.row_count > 0, 30, "the converted artifacts")
+        # what the runs converted is listed on the Plan screen
+        await pilot.press("2")
+        converted = app.get_screen("plan").query_one("#converted")
+        await wait_for(pilot, lambda: converted.row_count > 0, 30, "the converted artifacts")
 
-    asyncio.run(scenario())
+    drive(EdgeBenchApp(settings(tmp_path)), steps)
 
 
 def test_a_device_that_vanishes_fails_its_job_and_the_app_goes_on(tui_home, fresh_sshd, tmp_path):
@@ -139,25 +145,23 @@ def test_a_device_that_vanishes_fails_its_job_and_the_app_goes_on(tui_home, fres
                     max_seconds=30.0)
     plan = RunPlan(**{**PLAN.__dict__, "device": "vanishing", "protocol": slow})
 
-    async def scenario():
-        app = EdgeBenchApp(settings(tmp_path, plan=plan))
-        async with app.run_test(size=SIZE) as pilot:
-            await pilot.press("ctrl+r")
-            run = app.get_screen("run")
-            await wait_for(pilot, lambda: run.items and status_text(next(iter(run.items.values()))).startswith("image"),
-                           400, "the image tower on the device")
-            fresh_sshd.stop()  # the device disappears mid-job
-            await wait_for(pilot, lambda: not run.running, 120, "the run to end")
-            (item,) = run.items.values()
-            assert item.status == "failed"
-            assert "connection to vanishing lost" in item.reason
-            assert "partial" in str(run.query_one("#run-summary").content)
-            await pilot.press("4")  # still usable: the failure is in the store with its reason
-            results = app.get_screen("results")
-            await wait_for(pilot, lambda: len(results.rows) == 1, 30, "the results table")
-            assert results.rows[0].job.status == "failed" and "lost" in results.rows[0].job.error
+    async def steps(app, pilot):
+        await pilot.press("ctrl+r")
+        run = app.get_screen("run")
+        await wait_for(pilot, lambda: run.items and status_text(next(iter(run.items.values()))).startswith("image"),
+                       400, "the image tower on the device")
+        fresh_sshd.stop()  # the device disappears mid-job
+        await wait_for(pilot, lambda: not run.running, 120, "the run to end")
+        (item,) = run.items.values()
+        assert item.status == "failed"
+        assert "connection to vanishing lost" in item.reason
+        assert "partial" in str(run.query_one("#run-summary").content)
+        await pilot.press("4")  # still usable: the failure is in the store with its reason
+        results = app.get_screen("results")
+        await wait_for(pilot, lambda: len(results.rows) == 1, 30, "the results table")
+        assert results.rows[0].job.status == "failed" and "lost" in results.rows[0].job.error
 
-    asyncio.run(scenario())
+    drive(EdgeBenchApp(settings(tmp_path, plan=plan)), steps)
 
 
 def test_an_unreachable_device_is_reported_and_nothing_runs(tui_home, tmp_path):
@@ -166,38 +170,34 @@ def test_an_unreachable_device_is_reported_and_nothing_runs(tui_home, tmp_path):
     profile.write_text('name = "closed-port"\ntransport = "ssh"\nbackends = ["tflite"]\n[ssh]\nhost = "127.0.0.1"\n'
                        'port = 9\nconnect_timeout = 3\nconfig_file = "none"\n')
 
-    async def scenario():
-        app = EdgeBenchApp(settings(tmp_path, plan=RunPlan(**{**PLAN.__dict__, "device": "closed-port"})))
-        async with app.run_test(size=SIZE) as pilot:
-            await pilot.press("ctrl+r")
-            run = app.get_screen("run")
-            await wait_for(pilot, lambda: not run.running, 60, "the run to give up")
-            summary = str(run.query_one("#run-summary").content)
-            assert "did not start" in summary and "closed-port" in summary
-            assert run.items == {}
-            await pilot.press("2")  # the app goes on
-            assert app.screen is app.get_screen("plan")
-        assert Store().runs() == []
+    async def steps(app, pilot):
+        await pilot.press("ctrl+r")
+        run = app.get_screen("run")
+        await wait_for(pilot, lambda: not run.running, 60, "the run to give up")
+        summary = str(run.query_one("#run-summary").content)
+        assert "did not start" in summary and "closed-port" in summary
+        assert run.items == {}
+        await pilot.press("2")  # the app goes on
+        assert app.screen is app.get_screen("plan")
 
-    asyncio.run(scenario())
+    drive(EdgeBenchApp(settings(tmp_path, plan=RunPlan(**{**PLAN.__dict__, "device": "closed-port"}))), steps)
+    assert Store().runs() == []
 
 
 def test_cancel_stops_the_run_after_the_current_job(tui_home, tmp_path):
     plan = RunPlan(**{**PLAN.__dict__, "precisions": ("fp32", "fp16")})  # fp16 is never converted: cancelled first
 
-    async def scenario():
-        app = EdgeBenchApp(settings(tmp_path, plan=plan))
-        async with app.run_test(size=SIZE) as pilot:
-            await pilot.press("ctrl+r")
-            run = app.get_screen("run")
-            await wait_for(pilot, lambda: len(run.items) == 2 and next(iter(run.items.values())).status == "running",
-                           120, "the first job")
-            await pilot.press("x")
-            assert "cancelling" in str(run.query_one("#run-summary").content)
-            await wait_for(pilot, lambda: not run.running, 400, "the run to stop")
-            first, second = run.items.values()
-            assert first.status == "ok" and second.status == "cancelled"
-            assert Store().run(run.run_id).status == "cancelled"
-            assert [j.precision for j in Store().jobs(run_id=run.run_id)] == ["fp32"]
+    async def steps(app, pilot):
+        await pilot.press("ctrl+r")
+        run = app.get_screen("run")
+        await wait_for(pilot, lambda: len(run.items) == 2 and next(iter(run.items.values())).status == "running",
+                       120, "the first job")
+        await pilot.press("x")
+        assert "cancelling" in str(run.query_one("#run-summary").content)
+        await wait_for(pilot, lambda: not run.running, 400, "the run to stop")
+        first, second = run.items.values()
+        assert first.status == "ok" and second.status == "cancelled"
+        assert Store().run(run.run_id).status == "cancelled"
+        assert [j.precision for j in Store().jobs(run_id=run.run_id)] == ["fp32"]
 
-    asyncio.run(scenario())
+    drive(EdgeBenchApp(settings(tmp_path, plan=plan)), steps)

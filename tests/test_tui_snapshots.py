@@ -47,20 +47,30 @@ def settled(table: DataTable) -> bool:
                for key, column in table.columns.items())
 
 
-def test_devices_screen(app_for, snap_compare):
-    async def ready(pilot):
-        screen = pilot.app.screen
-        await wait_for(pilot, lambda: screen.query_one("DataTable").row_count >= 6, 30, "the profiles")
-        await still(pilot)
-    assert snap_compare(app_for("devices"), terminal_size=SIZE, run_before=ready)
+READY = {
+    "devices": lambda screen: screen.query_one("DataTable").row_count >= 6,
+    "plan": lambda screen: screen.query_one("#models").option_count > 5,  # the zoo has loaded
+    "results": lambda screen: screen.query_one("DataTable").row_count == 8,
+    "export": lambda screen: isinstance(screen.query_one("#export-device").value, str),
+}
 
 
-def test_plan_screen(app_for, snap_compare):
-    async def ready(pilot):
-        screen = pilot.app.screen
-        await wait_for(pilot, lambda: screen.query_one("#models").option_count > 5, 120, "the zoo")
+def ready(screen: str, *press: str):
+    """A run_before: wait for the screen's data, still the picture, then press keys."""
+    async def run_before(pilot) -> None:
+        await wait_for(pilot, lambda: READY[screen](pilot.app.screen), 120, f"the {screen} screen's data")
         await still(pilot)
-    assert snap_compare(app_for("plan"), terminal_size=SIZE, run_before=ready)
+        await pilot.press(*press)
+    return run_before
+
+
+@pytest.mark.parametrize("screen", list(READY))
+def test_screen(screen, app_for, snap_compare):
+    assert snap_compare(app_for(screen), terminal_size=SIZE, run_before=ready(screen))
+
+
+def test_help_over_results(app_for, snap_compare):
+    assert snap_compare(app_for("results"), terminal_size=SIZE, run_before=ready("results", "question_mark"))
 
 
 def test_run_screen(app_for, snap_compare):
@@ -91,33 +101,10 @@ def test_run_screen(app_for, snap_compare):
     assert snap_compare(app_for("run"), terminal_size=SIZE, run_before=feed)
 
 
-def test_results_screen(app_for, snap_compare):
-    async def ready(pilot):
-        await wait_for(pilot, lambda: pilot.app.screen.query_one("DataTable").row_count == 8, 30, "the jobs")
-        await still(pilot)
-    assert snap_compare(app_for("results"), terminal_size=SIZE, run_before=ready)
-
-
 def test_compare_screen(app_for, snap_compare):
-    async def ready(pilot):
+    async def compared(pilot):
         screen = pilot.app.screen
         screen.request("backend", "executorch", "tflite")
         await wait_for(pilot, lambda: screen.query_one("DataTable").row_count == 2, 30, "the pairs")
         await still(pilot)
-    assert snap_compare(app_for("compare"), terminal_size=SIZE, run_before=ready)
-
-
-def test_export_screen(app_for, snap_compare):
-    async def ready(pilot):
-        screen = pilot.app.screen
-        await wait_for(pilot, lambda: isinstance(screen.query_one("#export-device").value, str), 30, "the devices")
-        await still(pilot)
-    assert snap_compare(app_for("export"), terminal_size=SIZE, run_before=ready)
-
-
-def test_help_over_results(app_for, snap_compare):
-    async def ready(pilot):
-        await wait_for(pilot, lambda: pilot.app.screen.query_one("DataTable").row_count == 8, 30, "the jobs")
-        await still(pilot)
-        await pilot.press("question_mark")
-    assert snap_compare(app_for("results"), terminal_size=SIZE, run_before=ready)
+    assert snap_compare(app_for("compare"), terminal_size=SIZE, run_before=compared)

@@ -8,6 +8,9 @@ the screen that acts on them.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Iterator
+
 from textual.app import App
 from textual.binding import Binding
 
@@ -42,9 +45,14 @@ class EdgeBenchApp(App[None]):
         super().__init__()
         self.settings = settings or TuiSettings()
 
-    def open_store(self) -> Store:
-        """A connection of its own to the results store (for one worker; close it after)."""
-        return Store(self.settings.store_path)
+    @contextmanager
+    def store(self) -> Iterator[Store]:
+        """A connection of its own to the results store, for one worker; closed afterwards."""
+        store = Store(self.settings.store_path)
+        try:
+            yield store
+        finally:
+            store.close()
 
     def on_mount(self) -> None:
         self.push_screen(self.settings.start_screen)

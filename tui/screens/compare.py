@@ -6,17 +6,17 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Select, Static
 
 from edge_bench.store import JobRow, RunRow
 from edge_bench.tui.compare_model import AXES, COMPARE_COLUMNS, axis_values, pair_cells, pairs, scatter_points
+from edge_bench.tui.screens.stored import StoredView
 from edge_bench.tui.widgets.form import labelled
 from edge_bench.tui.widgets.nav import ScreenNav
 from edge_bench.tui.widgets.table import Table
 
 
-class CompareScreen(Screen):
+class CompareScreen(StoredView):
     """Pick an axis and its two values A and B; jobs that share everything else are compared."""
 
     CSS_PATH = "compare.tcss"
@@ -43,7 +43,6 @@ weights, whose recall is chance level.
         self.jobs: list[JobRow] = []
         self.runs: dict[str, RunRow] = {}
         self.wanted: tuple[str, str | None, str | None] = ("backend", None, None)
-        self.stale = False
 
     def compose(self) -> ComposeResult:
         from edge_bench.tui.widgets.scatter import AccuracyScatter
@@ -64,11 +63,7 @@ weights, whose recall is chance level.
 
     def on_mount(self) -> None:
         self.query_one(DataTable).add_columns(*COMPARE_COLUMNS)
-        self.action_reload()
-
-    def on_screen_resume(self) -> None:
-        if self.stale:
-            self.action_reload()
+        self.reload()
 
     def request(self, axis: str, a: str, b: str) -> None:
         """Compare A and B along an axis (from the Results screen's marks)."""
@@ -76,18 +71,11 @@ weights, whose recall is chance level.
         if self.is_mounted:
             self._apply_wanted()
 
-    def action_reload(self) -> None:
-        """Read the store again (in a worker)."""
-        self.stale = False
-        self._load()
-
     @work(thread=True, exclusive=True, group="compare-load")
-    def _load(self) -> None:
-        store = self.app.open_store()
-        try:
+    def reload(self) -> None:
+        """Read the stored runs and jobs (in a worker)."""
+        with self.app.store() as store:
             runs, jobs = {r.id: r for r in store.runs()}, store.jobs()
-        finally:
-            store.close()
         self.app.call_from_thread(self._loaded, runs, jobs)
 
     def _loaded(self, runs: dict[str, RunRow], jobs: list[JobRow]) -> None:

@@ -9,10 +9,10 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Select, Static
 
 from edge_bench.errors import EdgeBenchError
+from edge_bench.tui.screens.stored import StoredView
 from edge_bench.tui.widgets.form import TickList, labelled
 from edge_bench.tui.widgets.nav import ScreenNav
 
@@ -23,7 +23,7 @@ def report_formats() -> tuple[str, ...]:
     return tuple(exporter_names())
 
 
-class ExportScreen(Screen):
+class ExportScreen(StoredView):
     """A form for one device's report; the writing happens in a worker."""
 
     CSS_PATH = "export.tcss"
@@ -46,7 +46,6 @@ with none marked it covers every run on the device. With a second device in
     def __init__(self) -> None:
         super().__init__()
         self.runs: tuple[str, ...] = ()
-        self.stale = False
         self.written: list[Path] = []
         """The files the last export wrote."""
         self.error: str | None = None
@@ -68,21 +67,16 @@ with none marked it covers every run on the device. With a second device in
         yield Footer()
 
     def on_mount(self) -> None:
-        self._load()
+        self.reload()
 
     def on_screen_resume(self) -> None:
         self._show_runs()
-        if self.stale:
-            self.stale = False
-            self._load()
 
     @work(thread=True, exclusive=True, group="export-load")
-    def _load(self) -> None:
-        store = self.app.open_store()
-        try:
+    def reload(self) -> None:
+        """The devices with stored runs, newest first, and the report formats (in a worker)."""
+        with self.app.store() as store:
             devices = list(dict.fromkeys(r.device for r in store.runs()))
-        finally:
-            store.close()
         self.app.call_from_thread(self._loaded, devices, report_formats())
 
     def _loaded(self, devices: list[str], formats: tuple[str, ...]) -> None:
@@ -130,15 +124,13 @@ with none marked it covers every run on the device. With a second device in
                against: str | None) -> None:
         from edge_bench.report import write_report
 
-        store = self.app.open_store()
         try:
-            paths = write_report(store, device, list(formats), folder, runs=list(runs) if runs else None,
-                                 compare=against)
+            with self.app.store() as store:
+                paths = write_report(store, device, list(formats), folder, runs=list(runs) if runs else None,
+                                     compare=against)
         except EdgeBenchError as exc:
             self.app.call_from_thread(self._show, exc.one_line(), True)
             return
-        finally:
-            store.close()
         self.app.call_from_thread(self._written, paths)
 
     def _written(self, paths: list[Path]) -> None:

@@ -8,13 +8,13 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, Input, Select, SelectionList, Static
 
 from edge_bench.agent.job import Protocol
 from edge_bench.errors import EdgeBenchError
 from edge_bench.tui.messages import RunRequested
 from edge_bench.tui.plan_form import DATASETS, PlanForm
+from edge_bench.tui.screens.stored import StoredView
 from edge_bench.tui.widgets.form import TickList, labelled
 from edge_bench.tui.widgets.nav import ScreenNav
 from edge_bench.tui.widgets.plan_jobs import ConvertedTable, PlanJobsTable
@@ -26,7 +26,7 @@ NUMBER_FIELDS = (("n_images", "n images", "all"), ("gallery_batch", "gallery bat
 NUMBERS = tuple(name for name, _, _ in NUMBER_FIELDS)
 
 
-class PlanScreen(Screen):
+class PlanScreen(StoredView):
     """A form for a RunPlan, the jobs it expands to, and the converter cache."""
 
     CSS_PATH = "plan.tcss"
@@ -52,8 +52,6 @@ are already in the converter cache, and everything converted so far.
         self.device_backends: dict[str, list[str]] = {}
         self.offered: dict[str, tuple[str, ...]] = {}
         self.converted: dict = {}
-        self.stale = False
-        """Set by the app when a run ended: the converter cache may hold new sets."""
 
     def compose(self) -> ComposeResult:
         form = self.form
@@ -89,11 +87,6 @@ are already in the converter cache, and everything converted so far.
         self._load()
         self._preview()
 
-    def on_screen_resume(self) -> None:
-        if self.stale:  # a run may have converted something
-            self.stale = False
-            self._load_converted()
-
     @work(thread=True, exclusive=True, group="plan-load")
     def _load(self) -> None:
         """Profiles and backends first (quick), then the zoo (it imports torch)."""
@@ -104,7 +97,7 @@ are already in the converter cache, and everything converted so far.
         profiles, _ = scan_profiles()
         offered = {b: tuple(get_converter(b).precisions) for b in list_backends()}
         self.app.call_from_thread(self._fill, {p.name: list(p.backends) for p in profiles}, offered)
-        self._load_converted()
+        self.reload()
         try:
             models = list_models()
         except EdgeBenchError as exc:
@@ -113,8 +106,8 @@ are already in the converter cache, and everything converted so far.
         self.app.call_from_thread(self.query_one("#models", TickList).refill, models)
 
     @work(thread=True, exclusive=True, group="plan-converted")
-    def _load_converted(self) -> None:
-        """The converter cache's artifact sets."""
+    def reload(self) -> None:
+        """The converter cache's artifact sets (a run may have added some)."""
         from edge_bench.tui.artifacts import converted_index, converted_sets
 
         sets = converted_sets()

@@ -6,19 +6,19 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from edge_bench.tui.compare_model import choose_axis
 from edge_bench.tui.messages import CompareRequested, RunsMarked
 from edge_bench.tui.results_model import COLUMNS, ResultRow, build_rows, detail_lines, view
+from edge_bench.tui.screens.stored import StoredView
 from edge_bench.tui.widgets.nav import ScreenNav
 from edge_bench.tui.widgets.table import Table
 
 MARK = "●"
 
 
-class ResultsScreen(Screen):
+class ResultsScreen(StoredView):
     """The results store as a table (loaded in a worker; filtered and sorted in memory)."""
 
     CSS_PATH = "results.tcss"
@@ -53,7 +53,6 @@ untrained weights: chance level); MiB is the larger peak RSS of the towers.
         self.marked: list[str] = []
         self.sort_column: int | None = None
         self.reverse = False
-        self.stale = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -71,25 +70,13 @@ untrained weights: chance level); MiB is the larger peak RSS of the towers.
         table.add_column(" ", key="mark")
         for column in COLUMNS:
             table.add_column(column.title, key=column.key)
-        self.action_reload()
-
-    def on_screen_resume(self) -> None:
-        if self.stale:
-            self.action_reload()
-
-    def action_reload(self) -> None:
-        """Read the store again (in a worker)."""
-        self.stale = False
-        self._load()
+        self.reload()
 
     @work(thread=True, exclusive=True, group="results-load")
-    def _load(self) -> None:
-        store = self.app.open_store()
-        try:
-            runs = {r.id: r for r in store.runs()}
-            rows = build_rows(store.jobs(), runs)
-        finally:
-            store.close()
+    def reload(self) -> None:
+        """Read every stored job (in a worker)."""
+        with self.app.store() as store:
+            rows = build_rows(store.jobs(), {r.id: r for r in store.runs()})
         self.app.call_from_thread(self._loaded, rows)
 
     def _loaded(self, rows: list[ResultRow]) -> None:

@@ -90,13 +90,11 @@ the run goes on with the next job.
     def _run(self, plan: RunPlan, cancel: threading.Event) -> None:
         from edge_bench.bench import Runner
 
-        store = self.app.open_store()
-        try:
-            Runner(store, on_event=lambda event: self._forward(store, event), cancel=cancel).run(plan)
-        except EdgeBenchError as exc:
-            self._call(self._not_run, exc.one_line())
-        finally:
-            store.close()
+        with self.app.store() as store:
+            try:
+                Runner(store, on_event=lambda event: self._forward(store, event), cancel=cancel).run(plan)
+            except EdgeBenchError as exc:
+                self._call(self._not_run, exc.one_line())
 
     def _forward(self, store, event: Event) -> None:
         """In the runner's thread: add what the store knows of a finished job, then hand the event to the UI."""
