@@ -80,7 +80,8 @@ def slowest_imports(env: dict, top: int = 12) -> list[tuple[float, str]]:
 def summary(label: str, values: list[float]) -> str:
     """median, min … max in milliseconds."""
     ms = [v * 1e3 for v in values]
-    return f"{label:<34} median {statistics.median(ms):7.0f} ms   min {min(ms):7.0f} … max {max(ms):7.0f}   n={len(ms)}"
+    return (f"{label:<34} median {statistics.median(ms):7.0f} ms   "
+            f"min {min(ms):7.0f} … max {max(ms):7.0f}   n={len(ms)}")
 
 
 def main() -> None:

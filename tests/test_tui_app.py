@@ -140,7 +140,10 @@ def test_run_on_local_then_results_compare_and_export(tui_home, tmp_path):
 
 
 def test_a_device_that_vanishes_fails_its_job_and_the_app_goes_on(tui_home, fresh_sshd, tmp_path):
-    fresh_sshd.write_profile(paths.config_dir(), "vanishing", backends=["tflite"])
+    zone = tmp_path / "thermal_zone0" / "temp"  # the "device" is this host: a zone file it can read
+    zone.parent.mkdir()
+    zone.write_text("47250\n")
+    fresh_sshd.write_profile(paths.config_dir(), "vanishing", backends=["tflite"], thermal_zones=[str(zone)])
     slow = Protocol(warmup_min_runs=2, warmup_min_seconds=0.0, min_runs=8, min_seconds=20.0, max_runs=100000,
                     max_seconds=30.0)
     plan = RunPlan(**{**PLAN.__dict__, "device": "vanishing", "protocol": slow})
@@ -150,18 +153,21 @@ def test_a_device_that_vanishes_fails_its_job_and_the_app_goes_on(tui_home, fres
         run = app.get_screen("run")
         await wait_for(pilot, lambda: run.items and status_text(next(iter(run.items.values()))).startswith("image"),
                        400, "the image tower on the device")
+        temperature = run.query_one("#device-temp")
+        await wait_for(pilot, lambda: "thermal_zone0 47.2 °C" in str(temperature.content), 30, "a temperature")
         fresh_sshd.stop()  # the device disappears mid-job
         await wait_for(pilot, lambda: not run.running, 120, "the run to end")
         (item,) = run.items.values()
         assert item.status == "failed"
         assert "connection to vanishing lost" in item.reason
         assert "partial" in str(run.query_one("#run-summary").content)
+        await wait_for(pilot, lambda: "unavailable" in str(temperature.content), 30, "the temperature to fail")
         await pilot.press("4")  # still usable: the failure is in the store with its reason
         results = app.get_screen("results")
         await wait_for(pilot, lambda: len(results.rows) == 1, 30, "the results table")
         assert results.rows[0].job.status == "failed" and "lost" in results.rows[0].job.error
 
-    drive(EdgeBenchApp(settings(tmp_path, plan=plan)), steps)
+    drive(EdgeBenchApp(settings(tmp_path, plan=plan, thermal_interval=0.5)), steps)
 
 
 def test_an_unreachable_device_is_reported_and_nothing_runs(tui_home, tmp_path):
@@ -192,6 +198,10 @@ def test_cancel_stops_the_run_after_the_current_job(tui_home, tmp_path):
         run = app.get_screen("run")
         await wait_for(pilot, lambda: len(run.items) == 2 and next(iter(run.items.values())).status == "running",
                        120, "the first job")
+        await pilot.press("q")  # quitting during a run asks first
+        assert type(app.screen).__name__ == "ConfirmScreen"
+        await pilot.press("n")
+        assert app.screen is run and run.running
         await pilot.press("x")
         assert "cancelling" in str(run.query_one("#run-summary").content)
         await wait_for(pilot, lambda: not run.running, 400, "the run to stop")

@@ -27,8 +27,8 @@ OK_JOBS = (
     ("r000000000b", "edgeclip-s-distilled", "tflite", "fp32", 15.0, 4.0, 75.0, (0.42, 0.45), True, (55.0, 61.0)),
 )
 NOT_RUN = (
-    ("r000000000a", "edgeclip-s-distilled", "coreml", "fp32", "skipped", "Core ML runs only on macOS/iOS; local runs Linux",
-     None),
+    ("r000000000a", "edgeclip-s-distilled", "coreml", "fp32", "skipped",
+     "Core ML runs only on macOS/iOS; local runs Linux", None),
     ("r000000000b", "edgeclip-s-distilled", "tflite", "int8", "failed",
      "connection to rpi5 lost: the connection dropped mid-command (ssh exit 255)", "connection"),
 )

@@ -14,7 +14,8 @@ from edge_bench.store import Store
 from edge_bench.tui import compare_model as C
 from edge_bench.tui import results_model as M
 from edge_bench.tui.plan_form import PlanForm
-from edge_bench.tui.thermal import parse_zones
+from edge_bench.devices import read_profile
+from edge_bench.tui.thermal import parse_zones, read_temperatures
 from test_tui_fixtures import OK_JOBS, seed_store
 
 
@@ -147,3 +148,15 @@ def test_plan_form_round_trip_and_errors():
 def test_parse_zones():
     zones = ["/sys/class/thermal/thermal_zone0/temp", "/sys/class/thermal/thermal_zone1/temp", "/x/temp"]
     assert parse_zones(zones, "45123\n-\n61.5\n") == {zones[0]: 45.123, zones[2]: 61.5}
+
+
+def test_read_temperatures_through_the_local_transport(tmp_path):
+    zones = [tmp_path / "zone0" / "temp", tmp_path / "zone1" / "temp", tmp_path / "missing" / "temp"]
+    for path, value in zip(zones, ("45500", "61.5")):
+        path.parent.mkdir()
+        path.write_text(value + "\n")
+    toml = tmp_path / "hot.toml"
+    toml.write_text('transport = "local"\nthermal_zones = [' + ", ".join(f'"{z}"' for z in zones) + "]\n")
+    assert read_temperatures(read_profile(toml)) == {str(zones[0]): 45.5, str(zones[1]): 61.5}
+    toml.write_text('transport = "local"\n')
+    assert read_temperatures(read_profile(toml)) == {}

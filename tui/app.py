@@ -11,6 +11,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Iterator
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding
 
@@ -56,6 +57,12 @@ class EdgeBenchApp(App[None]):
 
     def on_mount(self) -> None:
         self.push_screen(self.settings.start_screen)
+        self._warm_imports()
+
+    @work(thread=True, group="warm-up")
+    def _warm_imports(self) -> None:
+        """Import the plot widget's library off the event loop, before the Compare screen needs it."""
+        import textual_plotext  # noqa: F401
 
     def action_show(self, name: str) -> None:
         """Bring one of the six screens to the front."""
@@ -75,6 +82,7 @@ class EdgeBenchApp(App[None]):
             return
 
         def answer(yes: bool | None) -> None:
+            """Cancel and quit on yes; carry on otherwise."""
             if yes:
                 run.action_cancel()
                 self.exit()

@@ -51,6 +51,7 @@ class Pair:
 
     @property
     def label(self) -> str:
+        """The shared key as one line of text."""
         return " ".join(self.key)
 
 

@@ -49,7 +49,8 @@ class PlanForm:
         if self.dataset not in DATASETS:
             raise ConfigError(f"unknown dataset {self.dataset!r}", hint=f"one of {', '.join(DATASETS)}")
         if self.dataset != "synthetic" and not self.data_dir.strip():
-            raise ConfigError(f"{self.dataset} needs a data folder", hint="type the folder of its Karpathy JSON and images")
+            raise ConfigError(f"{self.dataset} needs a data folder",
+                              hint="type the folder of its Karpathy JSON and images")
         protocol = Protocol(**{f.name: _number(self.protocol.get(f.name, _text(f.default)), f.name, f.type)
                                for f in fields(Protocol)})
         if protocol.min_runs > protocol.max_runs or protocol.min_seconds > protocol.max_seconds:

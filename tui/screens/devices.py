@@ -124,24 +124,15 @@ answer, and which Python does it run?
 
     @work(thread=True, exclusive=True, group="fingerprint")
     def _fingerprint(self, profile: DeviceProfile) -> None:
+        from edge_bench.cli.devices_cmd import fingerprint_table
         from edge_bench.devices import open_transport
 
         try:
             with open_transport(profile) as transport:
-                info = transport.info()
+                shown = fingerprint_table(profile, transport.info())
         except EdgeBenchError as exc:
-            self.app.call_from_thread(self._show_fingerprint, profile, None, exc.one_line())
-            return
-        self.app.call_from_thread(self._show_fingerprint, profile, info, None)
-
-    def _show_fingerprint(self, profile: DeviceProfile, info: dict | None, error: str | None) -> None:
-        from edge_bench.cli.devices_cmd import fingerprint_table
-
-        target = self.query_one("#fingerprint", Static)
-        if error:
-            target.update(Text(f"{profile.name}: {error}", style="red"))
-        else:
-            target.update(fingerprint_table(profile, info))
+            shown = Text(f"{profile.name}: {exc.one_line()}", style="red")
+        self.app.call_from_thread(self.query_one("#fingerprint", Static).update, shown)
 
     def action_use(self) -> None:
         """Plan the next run on the device under the cursor."""

@@ -12,6 +12,7 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, ProgressBar, Static
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from edge_bench.bench.events import Event, JobFinished, JobStage, JobStarted, RunFinished, RunStarted
@@ -52,6 +53,7 @@ the run goes on with the next job.
         self.started_at = 0.0
         self.counts: dict[str, int] = {}
         self.message = "No run yet: plan one on the Plan screen (2) and press ctrl+r."
+        self._thermal_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -84,7 +86,8 @@ the run goes on with the next job.
         self._run(plan, self.cancel_event)
         if self.app.settings.thermal_interval > 0:
             self._thermal(plan.device)
-            self._thermal_timer = self.set_interval(self.app.settings.thermal_interval, lambda: self._thermal(plan.device))
+            self._thermal_timer = self.set_interval(self.app.settings.thermal_interval,
+                                                    lambda: self._thermal(plan.device))
 
     @work(thread=True, exclusive=True, group="run", exit_on_error=False)
     def _run(self, plan: RunPlan, cancel: threading.Event) -> None:
@@ -155,8 +158,9 @@ the run goes on with the next job.
                                                                 WorkerState.CANCELLED):
             return
         self.running = False
-        if getattr(self, "_thermal_timer", None) is not None:
+        if self._thermal_timer is not None:
             self._thermal_timer.stop()
+            self._thermal(self.plan.device)  # the temperature the run left the device at (or why it is unknown)
         if event.state == WorkerState.ERROR:
             self._not_run(f"{type(event.worker.error).__name__}: {event.worker.error}")
         if self.run_id:
@@ -204,7 +208,7 @@ the run goes on with the next job.
 
     def _show_temperature(self, text: str, again: bool) -> None:
         self.query_one("#device-temp", Static).update(f"device temperature: {text}")
-        if not again and getattr(self, "_thermal_timer", None) is not None:
+        if not again and self._thermal_timer is not None:
             self._thermal_timer.stop()
 
 
