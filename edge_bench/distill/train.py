@@ -142,13 +142,14 @@ def train(
     student.image_encoder.train()
     student.text_encoder.train()
     losses, window, history, order = [], [], [], np.zeros(0, dtype=np.int64)
+    log_every = max(1, min(20, total // 20))
     start = time.perf_counter()
     for step in range(total):
         if len(order) < cfg.batch_size:
             order = np.concatenate([order, epoch_order(arrays.n_images, rng, keep_pairs)])
         images, order = order[: cfg.batch_size], order[cfg.batch_size :]
         window.append(trainer.step(images, pick_captions(arrays, images, rng), _lr_at(step, total, cfg)))
-        if len(window) == 20 or step == total - 1:
+        if len(window) == log_every or step == total - 1:
             losses.append(float(np.mean(window)))
             window = []
         if progress:
