@@ -17,6 +17,13 @@ CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
 
 
+def l2_normalize(x: "torch.Tensor") -> "torch.Tensor":  # noqa: F821
+    """Rows scaled to unit length, written with ops every edge converter lowers (no F.normalize clamp)."""
+    import torch
+
+    return x / torch.sqrt(torch.sum(x * x, dim=-1, keepdim=True) + 1e-12)
+
+
 @dataclass(frozen=True)
 class Preprocess:
     """How an image becomes the image tower's input."""

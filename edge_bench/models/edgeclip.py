@@ -14,6 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from edge_bench.models.base import l2_normalize
+
 
 @dataclass(frozen=True)
 class EdgeClipConfig:
@@ -82,9 +84,6 @@ class Block(nn.Module):
         return x + self.mlp(self.ln2(x))
 
 
-def _normalize(x: torch.Tensor) -> torch.Tensor:
-    return x / torch.sqrt(torch.sum(x * x, dim=-1, keepdim=True) + 1e-12)
-
 
 class EdgeClipImage(nn.Module):
     """The image tower: (B, 3, H, W) normalised pixels -> (B, D) unit vectors."""
@@ -108,7 +107,7 @@ class EdgeClipImage(nn.Module):
         return self.proj(self.ln(x[:, 0]))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return _normalize(self.features(x))
+        return l2_normalize(self.features(x))
 
 
 class EdgeClipText(nn.Module):
@@ -135,7 +134,7 @@ class EdgeClipText(nn.Module):
         return self.proj(torch.matmul(at_eot, x).squeeze(1))
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        return _normalize(self.features(tokens))
+        return l2_normalize(self.features(tokens))
 
 
 def build_towers(cfg: EdgeClipConfig, seed: int = 0) -> tuple[EdgeClipImage, EdgeClipText]:

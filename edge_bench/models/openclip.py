@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from edge_bench.errors import ModelError
-from edge_bench.models.base import ClipModel, ModelSpec, Preprocess, WeightsInfo
+from edge_bench.models.base import ClipModel, ModelSpec, Preprocess, WeightsInfo, l2_normalize
 from edge_bench.models.registry import register_model
 
 FAMILY = "open_clip"
@@ -30,9 +30,6 @@ ENTRIES = {
 _FOLDER_FILES = ("open_clip_model.safetensors", "open_clip_pytorch_model.bin", "model.safetensors", "pytorch_model.bin")
 
 
-def _normalize(x: torch.Tensor) -> torch.Tensor:
-    return x / torch.sqrt(torch.sum(x * x, dim=-1, keepdim=True) + 1e-12)
-
 
 class ImageTower(nn.Module):
     """open_clip's visual tower with L2 normalisation."""
@@ -42,7 +39,7 @@ class ImageTower(nn.Module):
         self.visual = visual
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return _normalize(self.visual(images))
+        return l2_normalize(self.visual(images))
 
 
 class TextTower(nn.Module):
@@ -53,7 +50,7 @@ class TextTower(nn.Module):
         self.clip = clip
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        return _normalize(self.clip.encode_text(tokens))
+        return l2_normalize(self.clip.encode_text(tokens))
 
 
 def _checkpoint_file(path: Path) -> Path:

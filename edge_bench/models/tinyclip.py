@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from edge_bench.errors import ModelError
-from edge_bench.models.base import ClipModel, ModelSpec, Preprocess, WeightsInfo
+from edge_bench.models.base import ClipModel, ModelSpec, Preprocess, WeightsInfo, l2_normalize
 from edge_bench.models.registry import register_model
 
 FAMILY = "tinyclip"
@@ -30,9 +30,6 @@ SHAPES = {
 }
 
 
-def _normalize(x: torch.Tensor) -> torch.Tensor:
-    return x / torch.sqrt(torch.sum(x * x, dim=-1, keepdim=True) + 1e-12)
-
 
 class HFImageTower(nn.Module):
     """transformers' CLIP vision model + projection, normalised."""
@@ -44,7 +41,7 @@ class HFImageTower(nn.Module):
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         pooled = self.vision(pixel_values=images).pooler_output
-        return _normalize(self.projection(pooled))
+        return l2_normalize(self.projection(pooled))
 
 
 class HFTextTower(nn.Module):
@@ -57,7 +54,7 @@ class HFTextTower(nn.Module):
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         pooled = self.text(input_ids=tokens).pooler_output
-        return _normalize(self.projection(pooled))
+        return l2_normalize(self.projection(pooled))
 
 
 def _config(name: str):
