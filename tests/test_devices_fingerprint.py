@@ -106,3 +106,22 @@ def test_shell_and_python_snapshots_agree_here():
         for zone in info["thermal"]:
             zone.pop("celsius")
     assert a == b
+
+
+def test_fingerprint_names_the_emulated_cpu(tmp_path):
+    """Under qemu-user the profile's QEMU_CPU is the CPU really being emulated; the fingerprint says so."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import edge_bench.agent.fingerprint as fp
+
+    script = Path(fp.__file__)
+    env = dict(os.environ, QEMU_CPU="cortex-a76")
+    out = json.loads(subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, check=True).stdout)
+    assert out["emulation"] == {"qemu_cpu": "cortex-a76"}
+    env.pop("QEMU_CPU")
+    out = json.loads(subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, check=True).stdout)
+    assert out["emulation"] is None

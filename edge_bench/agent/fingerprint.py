@@ -109,6 +109,8 @@ def snapshot() -> dict:
             continue
         if out.strip():
             snap["cmd:" + command] = out
+    if os.environ.get("QEMU_CPU"):  # qemu-user reads it at every exec: the CPU model being emulated
+        snap["env:QEMU_CPU"] = os.environ["QEMU_CPU"]
     return {key: value for key, value in snap.items() if value.strip()}
 
 
@@ -138,6 +140,7 @@ def build(snap: dict) -> dict:
         "thermal": _thermal(snap),
         "throttled": cmd("vcgencmd get_throttled").partition("=")[2] or None,
         "load_average": [float(x) for x in snap.get("/proc/loadavg", "").split()[:3]] or None,
+        "emulation": {"qemu_cpu": snap["env:QEMU_CPU"].strip()} if snap.get("env:QEMU_CPU") else None,
     }
 
 
