@@ -30,12 +30,28 @@ def _quantize(program, job: TowerJob):
 
     dynamic = job.precision == "int8-dynamic"
     config = get_symmetric_quantization_config(is_per_channel=True, is_dynamic=dynamic)
-    prepared = prepare_pt2e(program.module(), XNNPACKQuantizer().set_global(config))
+    graph = program.module()
+    quantizer = XNNPACKQuantizer().set_global(config).set_filter_function(_before_normalisation(graph))
+    prepared = prepare_pt2e(graph, quantizer)
     observed = [job.example] if dynamic else (job.calibration or [job.example])
     with torch.no_grad():
         for batch in observed:
             prepared(as_tensor(batch))
     return export_program(convert_pt2e(prepared), job.example)
+
+
+def _before_normalisation(graph):
+    """A node filter: quantize up to the tower's last projection, keep the L2 normalisation
+    after it in float (in int8 its epsilon rounds away and a zero norm gives NaN)."""
+    import torch
+
+    aten = torch.ops.aten
+    projections = {
+        aten.linear.default, aten.conv2d.default, aten.matmul.default, aten.mm.default, aten.bmm.default, aten.addmm.default
+    }
+    order = {node: i for i, node in enumerate(graph.graph.nodes)}
+    last = max((i for node, i in order.items() if node.target in projections), default=len(order))
+    return lambda node: order.get(node, 0) <= last
 
 
 def _delegation(edge_program) -> dict:
@@ -76,6 +92,7 @@ class ExecuTorchConverter(Converter):
     requires = ("executorch.exir", "torchao")
     extra = "executorch"
     runs_on = ("linux", "android", "macos", "ios")
+    settings_version = 2  # 2: int8 keeps the L2 normalisation in float
     schemes = {
         "fp32": "float32, XNNPACK delegate",
         "int8-dynamic": "PT2E XNNPACKQuantizer: per-channel symmetric int8 weights, activations quantized at run time",
