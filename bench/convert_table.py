@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -152,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="also write the rows here")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
+    os.environ.setdefault("TQDM_DISABLE", "1")  # coremltools' pass-by-pass progress bars
     from edge_bench.converters import plan_conversions
     from edge_bench.data import load_dataset
     from edge_bench.models import create_model
