@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import platform
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, ClassVar
@@ -128,7 +129,9 @@ _LOADED = False
 
 
 def register_converter(cls: type[Converter]) -> type[Converter]:
-    """Class decorator: add a backend to the registry under `cls.name`."""
+    """Class decorator: add a backend to the registry under `cls.name` (a second one wins, with a warning)."""
+    if cls.name in _REGISTRY and _REGISTRY[cls.name] is not cls:
+        warnings.warn(f"backend {cls.name!r} registered twice; the last one wins", stacklevel=2)
     _REGISTRY[cls.name] = cls
     return cls
 
