@@ -9,11 +9,12 @@ the screen that acts on them.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator
 
 from textual import work
 from textual.app import App
 from textual.binding import Binding
+from textual.worker import get_current_worker
 
 from edge_bench.store import Store
 from edge_bench.tui.messages import CompareRequested, DeviceChosen, RunRequested, RunsMarked, StoreChanged
@@ -54,6 +55,13 @@ class EdgeBenchApp(App[None]):
             yield store
         finally:
             store.close()
+
+    def from_worker(self, callback: Callable[..., object], *args: object) -> None:
+        """From a worker thread: run `callback(*args)` on the event loop, unless a newer worker of the
+        same group replaced this one (its result is stale) or the app has stopped."""
+        if get_current_worker().is_cancelled or not self.is_running:
+            return
+        self.call_from_thread(callback, *args)
 
     def on_mount(self) -> None:
         self.push_screen(self.settings.start_screen)

@@ -76,7 +76,7 @@ weights, whose recall is chance level.
         """Read the stored runs and jobs (in a worker)."""
         with self.app.store() as store:
             runs, jobs = {r.id: r for r in store.runs()}, store.jobs()
-        self.app.call_from_thread(self._loaded, runs, jobs)
+        self.app.from_worker(self._loaded, runs, jobs)
 
     def _loaded(self, runs: dict[str, RunRow], jobs: list[JobRow]) -> None:
         self.runs, self.jobs = runs, jobs

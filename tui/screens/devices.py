@@ -74,10 +74,10 @@ answer, and which Python does it run?
         from edge_bench.devices.probe import probe_all
 
         profiles, errors = scan_profiles()
-        self.app.call_from_thread(self._show_profiles, profiles, [e.one_line() for e in errors], probe)
+        self.app.from_worker(self._show_profiles, profiles, [e.one_line() for e in errors], probe)
         if probe:
             for result in probe_all(profiles, timeout=timeout):
-                self.app.call_from_thread(self._show_probe, result)
+                self.app.from_worker(self._show_probe, result)
 
     def _show_profiles(self, profiles: list[DeviceProfile], errors: list[str], probing: bool) -> None:
         table = self.query_one(DataTable)
@@ -132,7 +132,10 @@ answer, and which Python does it run?
                 shown = fingerprint_table(profile, transport.info())
         except EdgeBenchError as exc:
             shown = Text(f"{profile.name}: {exc.one_line()}", style="red")
-        self.app.call_from_thread(self.query_one("#fingerprint", Static).update, shown)
+        self.app.from_worker(self._show_fingerprint, shown)
+
+    def _show_fingerprint(self, shown) -> None:
+        self.query_one("#fingerprint", Static).update(shown)
 
     def action_use(self) -> None:
         """Plan the next run on the device under the cursor."""

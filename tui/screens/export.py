@@ -77,7 +77,7 @@ with none marked it covers every run on the device. With a second device in
         """The devices with stored runs, newest first, and the report formats (in a worker)."""
         with self.app.store() as store:
             devices = list(dict.fromkeys(r.device for r in store.runs()))
-        self.app.call_from_thread(self._loaded, devices, report_formats())
+        self.app.from_worker(self._loaded, devices, report_formats())
 
     def _loaded(self, devices: list[str], formats: tuple[str, ...]) -> None:
         for wid, first in (("#export-device", True), ("#export-against", False)):
@@ -129,9 +129,9 @@ with none marked it covers every run on the device. With a second device in
                 paths = write_report(store, device, list(formats), folder, runs=list(runs) if runs else None,
                                      compare=against)
         except EdgeBenchError as exc:
-            self.app.call_from_thread(self._show, exc.one_line(), True)
+            self.app.from_worker(self._show, exc.one_line(), True)
             return
-        self.app.call_from_thread(self._written, paths)
+        self.app.from_worker(self._written, paths)
 
     def _written(self, paths: list[Path]) -> None:
         self.written = list(paths)

@@ -85,6 +85,7 @@ are already in the converter cache, and everything converted so far.
 
     def on_mount(self) -> None:
         self._load()
+        self.reload()
         self._preview()
 
     @work(thread=True, exclusive=True, group="plan-load")
@@ -96,14 +97,13 @@ are already in the converter cache, and everything converted so far.
 
         profiles, _ = scan_profiles()
         offered = {b: tuple(get_converter(b).precisions) for b in list_backends()}
-        self.app.call_from_thread(self._fill, {p.name: list(p.backends) for p in profiles}, offered)
-        self.reload()
+        self.app.from_worker(self._fill, {p.name: list(p.backends) for p in profiles}, offered)
         try:
             models = list_models()
         except EdgeBenchError as exc:
-            self.app.call_from_thread(self._show_error, exc.one_line())
+            self.app.from_worker(self._show_error, exc.one_line())
             return
-        self.app.call_from_thread(self.query_one("#models", TickList).refill, models)
+        self.app.from_worker(self._fill_models, models)
 
     @work(thread=True, exclusive=True, group="plan-converted")
     def reload(self) -> None:
@@ -111,7 +111,7 @@ are already in the converter cache, and everything converted so far.
         from edge_bench.tui.artifacts import converted_index, converted_sets
 
         sets = converted_sets()
-        self.app.call_from_thread(self._fill_converted, sets, converted_index(sets))
+        self.app.from_worker(self._fill_converted, sets, converted_index(sets))
 
     def _fill(self, device_backends: dict[str, list[str]], offered: dict) -> None:
         self.device_backends, self.offered = device_backends, offered
@@ -121,6 +121,9 @@ are already in the converter cache, and everything converted so far.
         select.value = self.form.device
         self.query_one("#backends", TickList).refill(offered)
         self._preview()
+
+    def _fill_models(self, models: list[str]) -> None:
+        self.query_one("#models", TickList).refill(models)
 
     def _fill_converted(self, sets: list, index: dict) -> None:
         self.converted = index

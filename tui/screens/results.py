@@ -77,7 +77,7 @@ untrained weights: chance level); MiB is the larger peak RSS of the towers.
         """Read every stored job (in a worker)."""
         with self.app.store() as store:
             rows = build_rows(store.jobs(), {r.id: r for r in store.runs()})
-        self.app.call_from_thread(self._loaded, rows)
+        self.app.from_worker(self._loaded, rows)
 
     def _loaded(self, rows: list[ResultRow]) -> None:
         self.rows = rows

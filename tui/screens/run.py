@@ -198,13 +198,13 @@ the run goes on with the next job.
         try:
             profile = load_profile(device)
             if not profile.thermal_zones:
-                self._call(self._show_temperature, f"{device}'s profile lists no thermal zones", False)
+                self.app.from_worker(self._show_temperature, f"{device}'s profile lists no thermal zones", False)
                 return
             temps = read_temperatures(profile)
             text = "  ".join(f"{zone_name(zone)} {c:.1f} °C" for zone, c in temps.items()) or "no zone readable"
         except EdgeBenchError as exc:
             text = f"unavailable: {exc.one_line()}"
-        self._call(self._show_temperature, text, True)
+        self.app.from_worker(self._show_temperature, text, True)
 
     def _show_temperature(self, text: str, again: bool) -> None:
         self.query_one("#device-temp", Static).update(f"device temperature: {text}")
