@@ -170,3 +170,21 @@ def test_cli_errors_are_one_line(args, message, tmp_path):
     lines = [l for l in out.stderr.strip().splitlines() if l.startswith("edge-bench: error")]
     assert len(lines) == 1 and message in lines[0], out.stderr[-2000:]
     assert "Traceback" not in out.stderr
+
+
+def test_cancel_stops_the_running_agent_and_keeps_what_it_measured(store):
+    cancel = threading.Event()
+    slow = Protocol(warmup_min_runs=1, warmup_min_seconds=0.0, min_runs=10, min_seconds=60.0, max_runs=10**7, max_seconds=120.0)
+
+    def on_event(event):
+        if isinstance(event, JobStage) and event.stage == "image":
+            threading.Timer(2.0, cancel.set).start()
+
+    start = time.monotonic()
+    outcome = Runner(store, on_event=on_event, cancel=cancel).run(plan(protocol=slow))
+    assert time.monotonic() - start < 50  # not the 60 s the protocol asked for
+    assert outcome.status == "cancelled"
+    (row, *rest) = store.jobs(run_id=outcome.run_id)
+    assert row.status == "cancelled" and "cancelled during the image tower" in row.error
+    assert row.record["towers"]["image"]["partial"]["latency_s"]  # the samples taken before the stop
+    assert rest == [] and outcome.counts["cancelled"] == 2  # this job, and the one never started

@@ -22,12 +22,16 @@ Stage = Callable[..., None]
 class DeviceRun:
     """Everything a run keeps open on one device."""
 
-    def __init__(self, plan: RunPlan, profile, transport, info: dict) -> None:
+    def __init__(self, plan: RunPlan, profile, transport, info: dict, cancel=None) -> None:
         from edge_bench.bench.runner import default_local_root
         from edge_bench.bench.session import DeviceSession
         from edge_bench.data import load_dataset
 
+        import threading
+
         self.plan, self.profile, self.transport, self.info = plan, profile, transport, info
+        self.cancel = cancel or threading.Event()
+        """Set by the user to stop the run; a running agent is stopped too."""
         self.dataset = load_dataset(plan.dataset, "test", data_dir=plan.data_dir, n_images=plan.n_images)
         self._calibration = None
         self._models: dict = {}
@@ -36,14 +40,14 @@ class DeviceRun:
 
     @classmethod
     @contextmanager
-    def open(cls, plan: RunPlan) -> Iterator["DeviceRun"]:
+    def open(cls, plan: RunPlan, cancel=None) -> Iterator["DeviceRun"]:
         """Load the profile, reach the device, read its fingerprint; close it afterwards."""
         profile = load_profile(plan.device)
         transport = open_transport(profile)
         try:
             transport.check()
             info = transport.info()
-            yield cls(plan, profile, transport, info)
+            yield cls(plan, profile, transport, info, cancel)
         finally:
             transport.close()
 

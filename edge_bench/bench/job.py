@@ -70,11 +70,18 @@ def _agent_towers(run: DeviceRun, artifacts, model, job_id: str, record: dict, s
         stage("push", "agent, artifacts, inputs")
         run.session.ensure_agent()
         for tower in TOWERS:
-            if run.remote and hasattr(run, "cancel") and run.cancel.is_set():
-                break
+            if run.cancel.is_set():
+                record.update(status="cancelled", phase=tower, reason=f"cancelled before the {tower} tower")
+                return {}
             spec = _spec(run, artifacts, model, job_id, tower, *inputs[tower])
             stage(tower, "on the device")
-            result, local, stderr = run.session.run_agent(spec.to_dict(), run.local_root / job_id / tower)
+            result, local, stderr = run.session.run_agent(spec.to_dict(), run.local_root / job_id / tower, cancel=run.cancel)
+            if run.cancel.is_set() and (result is None or result.get("status") != "ok"):
+                record.update(status="cancelled", phase=(result or {}).get("phase", tower),
+                              reason=f"cancelled during the {tower} tower")
+                if result is not None:
+                    record["towers"][tower] = {"cancelled": True, "partial": {k: result.get(k) for k in ("latency_s", "memory")}}
+                return {}
             if result is None or result.get("status") != "ok":
                 if result is not None and "sha256 mismatch" in (result.get("error") or ""):
                     used = [spec.artifact.path, spec.inputs.path] + ([spec.gallery.path] if spec.gallery else [])

@@ -44,7 +44,7 @@ class Runner:
         """Run every job of the plan that is not done yet; return the outcome."""
         from edge_bench.bench.device_run import DeviceRun
 
-        with DeviceRun.open(plan) as device:
+        with DeviceRun.open(plan, self.cancel) as device:
             jobs = expand(plan, device.profile.backends, device.runtime_gaps())
             run, done = self._run_row(plan, resume)
             self.emit(RunStarted(run.id, plan.device, tuple(jobs), resume and bool(done), tuple(sorted(done))))
@@ -58,7 +58,7 @@ class Runner:
                     break
                 self.emit(JobStarted(run.id, job, index, len(todo)))
                 status, row_id = self._one(device, run.id, job)
-                counts[status] += 1
+                counts[status] = counts.get(status, 0) + 1
                 if row_id:
                     rows.append(row_id)
             status = "cancelled" if counts["cancelled"] else ("partial" if counts["failed"] else "complete")

@@ -7,11 +7,13 @@ already has (same content) is never pushed twice, across runs too.
 from __future__ import annotations
 
 import json
+import secrets
 import shlex
 import tempfile
+import threading
 from pathlib import Path
 
-from edge_bench.devices import Transport
+from edge_bench.devices import ConnectionFailed, Transport
 from edge_bench.models.weights import file_sha256
 
 AGENT_DIR = "edge_bench_agent"
@@ -66,8 +68,13 @@ class DeviceSession:
             self._present.discard(remote)
         self.transport.run(["rm", "-rf", *remotes], timeout=60)
 
-    def run_agent(self, job: dict, local_dir: Path, timeout: float = AGENT_TIMEOUT_S) -> tuple[dict | None, Path, str]:
-        """Run one agent job; returns (result or None, local copy of its output folder, agent stderr tail)."""
+    def run_agent(self, job: dict, local_dir: Path, timeout: float = AGENT_TIMEOUT_S,
+                  cancel: threading.Event | None = None) -> tuple[dict | None, Path, str]:
+        """Run one agent job; returns (result or None, local copy of its output folder, agent stderr tail).
+
+        Setting `cancel` while the agent runs sends it SIGTERM: it stops the phase
+        it is in and writes what it measured (status failed), which is returned.
+        """
         output = job["output_dir"]
         local_dir.mkdir(parents=True, exist_ok=True)
         job_file = local_dir / "job.json"
@@ -77,19 +84,39 @@ class DeviceSession:
         self.transport.push(job_file, remote_job)
         python = self.transport.python or "python3"
         argv = [*shlex.split(python), "-m", AGENT_DIR, remote_job]
-        completed = self.transport.run(argv, timeout=timeout)
-        stderr_tail = completed.stderr.decode(errors="replace").strip().splitlines()[-3:]
+        tag = secrets.token_hex(8)
+        done = threading.Event()
+        watcher = threading.Thread(target=self._stop_on_cancel, args=(cancel, done, tag), daemon=True) if cancel else None
+        if watcher:
+            watcher.start()
+        try:
+            completed = self.transport.run(argv, timeout=timeout, tag=tag)
+            stderr_tail = completed.stderr.decode(errors="replace").strip().splitlines()[-3:]
+        except ConnectionFailed:
+            if not (cancel and cancel.is_set()):
+                raise
+            stderr_tail = ["stopped on request"]  # the signal also ended the remote shell
+        finally:
+            done.set()
         result = self._pull_result(output, local_dir)
         return result, local_dir, " ".join(stderr_tail)
+
+    def _stop_on_cancel(self, cancel: threading.Event, done: threading.Event, tag: str) -> None:
+        while not done.is_set():
+            if cancel.wait(0.2):
+                if not done.is_set():
+                    try:
+                        self.transport.stop_tagged(tag, "TERM")
+                    except ConnectionFailed:
+                        pass
+                return
 
     def _pull_result(self, output: str, local_dir: Path) -> dict | None:
         try:
             self.transport.pull(output, local_dir / "out")
-        except Exception as exc:  # a pull after a failed job may find nothing
-            from edge_bench.devices import ConnectionFailed
-
-            if isinstance(exc, ConnectionFailed):
-                raise
+        except ConnectionFailed:
+            raise
+        except Exception:  # a pull after a failed job may find nothing
             return None
         path = local_dir / "out" / "result.json"
         try:

@@ -100,15 +100,17 @@ class Transport(ABC):
     # --- the interface -----------------------------------------------------------------
 
     def run(
-        self, argv: list[str], timeout: float | None = None, input: bytes | None = None, env: dict[str, str] | None = None
+        self, argv: list[str], timeout: float | None = None, input: bytes | None = None, env: dict[str, str] | None = None,
+        tag: str | None = None,
     ) -> CommandResult:
         """Run `argv` in the workdir with the profile's env (plus `env`); its exit status
         comes back in the result. No exit status (connection failure) raises
         ConnectionFailed / ConnectionLost. A timeout raises CommandTimeout after the
-        command and everything it started are killed on the device."""
+        command and everything it started are killed on the device. `tag` names the
+        command for `stop_tagged` (another thread may stop it while it runs)."""
         if not argv:
             raise ValueError("run() needs a program to run")
-        tag = secrets.token_hex(8)
+        tag = tag or secrets.token_hex(8)
         try:
             return self._run(list(argv), timeout, input, {**self.profile.env, **(env or {}), RUN_TAG: tag})
         except CommandTimeout:
@@ -119,6 +121,10 @@ class Transport(ABC):
     @abstractmethod
     def _run(self, argv: list[str], timeout: float | None, input: bytes | None, env: dict[str, str]) -> CommandResult:
         """Run `argv` with exactly `env` added to the device's environment (see `run`)."""
+
+    def stop_tagged(self, tag: str, signal: str = "TERM") -> None:
+        """Send `signal` to a command started with `run(..., tag=tag)` and everything it started."""
+        self._run(["sh", "-c", kill_tagged_script(tag, signal)], 15.0, None, dict(self.profile.env))
 
     def _stop_tagged(self, tag: str) -> None:
         """Best effort: kill what a timed-out command left running on the device."""
@@ -200,11 +206,13 @@ def wrap_script(body: str, workdir: str, env: dict[str, str], make_workdir: bool
     return "(" + " && ".join(steps) + f'); echo "{EXIT_MARK}$?" >&2'
 
 
-def kill_tagged_script(tag: str) -> str:
-    """A shell line killing every process whose environment holds RUN_TAG=tag (Linux and
-    Android /proc; elsewhere it does nothing)."""
+def kill_tagged_script(tag: str, signal: str = "9") -> str:
+    """A shell line signalling (default: killing) every process whose environment holds
+    RUN_TAG=tag (Linux and Android /proc; elsewhere it does nothing)."""
+    if not signal.isalnum():
+        raise ValueError(f"not a signal name: {signal!r}")
     return (f'for p in /proc/[0-9]*; do grep -qs "{RUN_TAG}={tag}" "$p/environ" 2>/dev/null '
-            '&& kill -9 "${p#/proc/}" 2>/dev/null; done; true')
+            f'&& kill -{signal} "${{p#/proc/}}" 2>/dev/null; done; true')
 
 
 def split_status(stdout: bytes, stderr: bytes) -> tuple[int | None, bytes, bytes]:
