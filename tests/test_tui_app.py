@@ -190,8 +190,10 @@ def test_an_unreachable_device_is_reported_and_nothing_runs(tui_home, tmp_path):
     assert Store().runs() == []
 
 
-def test_cancel_stops_the_run_after_the_current_job(tui_home, tmp_path):
-    plan = RunPlan(**{**PLAN.__dict__, "precisions": ("fp32", "fp16")})  # fp16 is never converted: cancelled first
+def test_cancel_stops_the_run_and_the_current_job(tui_home, tmp_path):
+    slow = Protocol(warmup_min_runs=2, warmup_min_seconds=0.0, min_runs=8, min_seconds=60.0, max_runs=10**7, max_seconds=120.0)
+    # fp16 is never converted: cancelled first; the slow protocol keeps the first job on the device when x is pressed
+    plan = RunPlan(**{**PLAN.__dict__, "precisions": ("fp32", "fp16"), "protocol": slow})
 
     async def steps(app, pilot):
         await pilot.press("ctrl+r")
@@ -206,8 +208,8 @@ def test_cancel_stops_the_run_after_the_current_job(tui_home, tmp_path):
         assert "cancelling" in str(run.query_one("#run-summary").content)
         await wait_for(pilot, lambda: not run.running, 400, "the run to stop")
         first, second = run.items.values()
-        assert first.status == "ok" and second.status == "cancelled"
+        assert first.status == "cancelled" and second.status == "cancelled"  # the agent is stopped mid-job
         assert Store().run(run.run_id).status == "cancelled"
-        assert [j.precision for j in Store().jobs(run_id=run.run_id)] == ["fp32"]
+        assert [(j.precision, j.status) for j in Store().jobs(run_id=run.run_id)] == [("fp32", "cancelled")]
 
     drive(EdgeBenchApp(settings(tmp_path, plan=plan)), steps)

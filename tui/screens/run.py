@@ -25,7 +25,7 @@ from edge_bench.tui.widgets.nav import ScreenNav
 
 
 class RunScreen(Screen):
-    """The jobs of the current run with their progress, figures and failures; cancel between jobs."""
+    """The jobs of the current run with their progress, figures and failures; cancel."""
 
     CSS_PATH = "run.tcss"
     HELP = """\
@@ -38,8 +38,9 @@ untrained weights: chance level) and the device's temperature before and
 after. A job that fails (a device that vanished, an agent error) shows why;
 the run goes on with the next job.
 
-- **x**: cancel the run. The runner stops between jobs: the job on the
-  device now finishes first; the jobs after it are not run.
+- **x**: cancel the run. The agent on the device is stopped (what it
+  measured so far is kept with the job, marked cancelled); the jobs after it
+  are not run. `edge-bench run --resume` runs what is missing.
 """
     BINDINGS = [Binding("x", "cancel", "Cancel run")]
 
@@ -173,7 +174,7 @@ the run goes on with the next job.
             self.notify("No run is in progress.")
             return
         self.cancel_event.set()
-        self.message = f"cancelling run {self.run_id or ''}: the current job finishes first…"
+        self.message = f"cancelling run {self.run_id or ''}: stopping the job on the device…"
         self._summary()
 
     def _tick(self) -> None:
