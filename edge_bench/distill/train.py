@@ -51,10 +51,26 @@ class TeacherTargets:
 
 
 def teacher_targets(teacher: ClipModel, dataset: RetrievalSet, batch_size: int = 256, progress: Progress | None = None) -> TeacherTargets:
-    """Encode the training split with the teacher, once (its own preprocessing and tokenizer)."""
+    """Encode the training split with the teacher, once (its own preprocessing and tokenizer).
+
+    A trained teacher's targets are cached on disk by its weights' sha256 and the
+    split, so several seeds and students share one pass.
+    """
+    from edge_bench import paths
     from edge_bench.evaluate import embed_dataset
 
+    path = None
+    if teacher.weights.sha256:
+        path = paths.cache_dir() / "teacher-targets" / f"{teacher.weights.sha256[:16]}-{dataset.name}-{dataset.fingerprint}.npz"
+        if path.is_file():
+            data = np.load(path)
+            return TeacherTargets(torch.from_numpy(data["image"]), torch.from_numpy(data["text"]))
     image, text, _ = embed_dataset(teacher.eval(), dataset, batch_size, progress)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, image=image, text=text)
+        tmp.replace(path)
     return TeacherTargets(torch.from_numpy(image), torch.from_numpy(text))
 
 
