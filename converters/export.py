@@ -47,12 +47,21 @@ def eager(module, inputs: np.ndarray) -> np.ndarray:
 
 
 def count_flops(module, example: np.ndarray) -> int:
-    """FLOPs of one forward pass (torch.utils.flop_counter: matmuls and convolutions)."""
-    import torch
-    from torch.utils.flop_counter import FlopCounterMode
+    """FLOPs of one forward pass (torch.utils.flop_counter: matmuls, convolutions, attention).
 
-    counter = FlopCounterMode(display=False)
-    with torch.inference_mode(), counter:
+    Runs with autograd on: without it nn.MultiheadAttention takes its fused
+    inference fast path, whose projections the counter does not see. The CPU
+    kernel of scaled_dot_product_attention gets the counter's own SDPA formula
+    (torch registers it for the GPU kernels only)."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode, sdpa_flop_count
+
+    def cpu_sdpa(query_shape, key_shape, value_shape, *args, out_shape=None, **kwargs) -> int:
+        return sdpa_flop_count(query_shape, key_shape, value_shape)
+
+    cpu_kernel = getattr(torch.ops.aten, "_scaled_dot_product_flash_attention_for_cpu", None)
+    counter = FlopCounterMode(display=False, custom_mapping={cpu_kernel: cpu_sdpa} if cpu_kernel is not None else None)
+    with torch.enable_grad(), counter:
         module(as_tensor(example))
     return int(counter.get_total_flops())
 

@@ -41,6 +41,8 @@ from edge_bench.models import ClipModel
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total)."""
+PIPELINE_VERSION = 2
+"""Bumped when what the pipeline records changes (2: FLOPs include fused attention), so caches rebuild."""
 
 
 def convert(
@@ -104,6 +106,7 @@ def _settings(model: ClipModel, converter: Converter, precision: str, samples: S
     """Everything that determines the artifacts (hashed into the cache key)."""
     return {
         "schema": SCHEMA,
+        "pipeline": PIPELINE_VERSION,
         "model": model.name,
         "state_sha256": state_sha256(model.image_encoder, model.text_encoder),
         "backend": converter.name,

@@ -137,6 +137,27 @@ def test_flops_match_a_hand_count_of_the_image_tower(clip):
     assert manifest["towers"]["image"]["flops"] == expected
 
 
+def test_flops_see_fused_attention_projections():
+    import torch
+    from torch import nn
+
+    from edge_bench.converters.export import count_flops
+
+    class Attend(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.mha = nn.MultiheadAttention(64, 4, batch_first=True)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.mha(x, x, x, need_weights=False)[0]
+
+    tokens, width = 10, 64
+    projections = 2 * tokens * width * 3 * width + 2 * tokens * width * width  # in_proj (q, k, v) and out_proj
+    attention = 2 * (2 * tokens * tokens * width)  # q k^T and attn v over all heads
+    x = np.random.default_rng(0).standard_normal((1, tokens, width)).astype(np.float32)
+    assert count_flops(Attend().eval(), x) == projections + attention
+
+
 @pytest.fixture(scope="session")
 def eager_test_recall(clip):
     """Recall of the eager model on the whole synthetic test split (1000 images, 5000 captions)."""
