@@ -83,3 +83,19 @@ def test_image_that_does_not_decode(tmp_path):
 def test_unknown_dataset():
     with pytest.raises(DataError, match="unknown dataset"):
         load_dataset("imagenet")
+
+
+def test_a_replaced_image_invalidates_the_cache(tmp_path, isolated_home):
+    import os
+
+    write_karpathy(tmp_path)
+    pp = Preprocess(size=16)
+    first = preprocess_images(load_dataset("flickr30k", "test", data_dir=tmp_path), pp)
+    image = tmp_path / "flickr30k-images" / "00006.jpg"
+    from PIL import Image
+
+    Image.new("RGB", (40, 40), (255, 0, 0)).save(image)
+    os.utime(image, ns=(1, 1))  # a different mtime even on coarse clocks
+    second = preprocess_images(load_dataset("flickr30k", "test", data_dir=tmp_path), pp)
+    assert not np.array_equal(first[0], second[0])
+    assert (second[0][0] > 200).all() and np.array_equal(first[1:], second[1:])

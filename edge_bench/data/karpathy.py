@@ -77,7 +77,11 @@ def load_karpathy(name: str, data_dir: str | Path, split: str = "test") -> Retri
             f"{len(missing)} of {len(paths)} {name} {split} images are missing, e.g. {missing[0]}",
             hint=f"put the images under {root}",
         )
-    digest = hashlib.sha256(json_path.read_bytes()).hexdigest()
+    digest = hashlib.sha256(json_path.read_bytes())
+    for path in paths:  # a replaced or edited image changes the fingerprint (and so the preprocessing cache key)
+        stat = path.stat()
+        digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
+    digest = digest.hexdigest()
 
     def load_image(i: int):
         from PIL import Image, UnidentifiedImageError
