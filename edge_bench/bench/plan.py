@@ -12,7 +12,8 @@ from dataclasses import asdict, dataclass, field
 
 from edge_bench.agent.job import Protocol
 
-DEFAULT_MODELS = ("edgeclip-s-distilled",)
+DEFAULT_MODELS = ("edgeclip-teacher", "edgeclip-m-distilled", "edgeclip-m-scratch", "edgeclip-s-distilled", "edgeclip-s-scratch")
+"""The built-in zoo: the teacher, and two student sizes distilled and from scratch."""
 DEFAULT_PRECISIONS = ("fp32",)
 
 

@@ -19,7 +19,7 @@ def _split(values: list[str] | None) -> tuple[str, ...]:
 @app.command("run")
 def run_command(
     device: str = typer.Option("local", "--device", "-D", help="Device profile (see `edge-bench devices`)."),
-    models: list[str] = typer.Option(None, "--models", "-m", help="Zoo entries, comma-separated (default: edgeclip-s-distilled)."),
+    models: list[str] = typer.Option(None, "--models", "-m", help="Zoo entries, comma-separated (default: the built-in EdgeCLIP zoo)."),
     backends: list[str] = typer.Option(None, "--backends", "-b", help="executorch, tflite, coreml (default: all the device runs)."),
     precisions: list[str] = typer.Option(None, "--precisions", "-p", help="fp32, fp16, int8, int8-dynamic or all (default: fp32)."),
     dataset: str = typer.Option("synthetic", "--dataset", "-d", help="synthetic, flickr30k or mscoco (test split)."),
@@ -38,9 +38,10 @@ def run_command(
 ) -> None:
     """Benchmark students on a device: latency, throughput, memory and Recall@K per backend and precision.
 
-    With no options it runs the built-in distilled student on this machine
-    (ExecuTorch and LiteRT, fp32) over the synthetic test split. Every job is
-    stored (see `edge-bench runs`, `edge-bench show RUN`).
+    With no options it runs the built-in zoo (the EdgeCLIP teacher and its
+    students, distilled and from scratch) on this machine with ExecuTorch and
+    LiteRT at fp32 over the synthetic test split. Every job is stored (see
+    `edge-bench runs`, `edge-bench show RUN`).
     """
     from edge_bench.agent.job import Protocol
     from edge_bench.bench import RunPlan, Runner
