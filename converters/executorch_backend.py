@@ -42,7 +42,10 @@ def _quantize(program, job: TowerJob):
 
 def _before_normalisation(graph):
     """A node filter: quantize up to the tower's last projection, keep the L2 normalisation
-    after it in float (in int8 its epsilon rounds away and a zero norm gives NaN)."""
+    after it in float (in int8 its epsilon rounds away and a zero norm gives NaN), and keep
+    additive attention masks in float: a -1e4 mask entry in an int8 tensor stretches its
+    scale until every real attention score rounds to the same value (trained text towers
+    then lose all attention; untrained ones hardly notice)."""
     import torch
 
     aten = torch.ops.aten
@@ -51,7 +54,20 @@ def _before_normalisation(graph):
     }
     order = {node: i for i, node in enumerate(graph.graph.nodes)}
     last = max((i for node, i in order.items() if node.target in projections), default=len(order))
-    return lambda node: order.get(node, 0) <= last
+    masks = {node for node in graph.graph.nodes if node.target in (aten.add.Tensor, aten.add_.Tensor) and _adds_a_mask(graph, node)}
+    return lambda node: order.get(node, 0) <= last and node not in masks
+
+
+def _adds_a_mask(graph, node) -> bool:
+    """Whether an add's operand is a constant holding mask values (<= -1e3)."""
+    for arg in node.args:
+        if getattr(arg, "op", None) == "get_attr":
+            value = graph
+            for part in str(arg.target).split("."):
+                value = getattr(value, part, None)
+            if value is not None and hasattr(value, "min") and value.numel() and float(value.min()) <= -1e3:
+                return True
+    return False
 
 
 def _delegation(edge_program) -> dict:
@@ -92,7 +108,7 @@ class ExecuTorchConverter(Converter):
     requires = ("executorch.exir", "torchao")
     extra = "executorch"
     runs_on = ("linux", "android", "macos", "ios")
-    settings_version = 2  # 2: int8 keeps the L2 normalisation in float
+    settings_version = 3  # 2: int8 keeps the L2 normalisation in float; 3: and attention masks
     schemes = {
         "fp32": "float32, XNNPACK delegate",
         "int8-dynamic": "PT2E XNNPACKQuantizer: per-channel symmetric int8 weights, activations quantized at run time",

@@ -87,14 +87,14 @@ def _quantize(model: bytes, job: TowerJob) -> bytes:
 
 
 def _keep_float(q, model: bytes) -> None:
-    """Static int8 leaves the graph's inputs, outputs and final L2 normalisation in float."""
+    """Static int8 leaves the graph's inputs, outputs, final L2 normalisation and attention masks in float."""
     from ai_edge_quantizer import qtyping
     from ai_edge_quantizer.algorithm_manager import AlgorithmName
 
     ops, skip = qtyping.TFLOperationName, AlgorithmName.NO_QUANTIZE
     for op in (ops.INPUT, ops.OUTPUT):
         q.update_quantization_recipe(regex=".*", operation_name=op, algorithm_key=skip)
-    for name in _normalisation_outputs(model):
+    for name in _normalisation_outputs(model) + _mask_outputs(model):
         scope = f"^{re.escape(name)};$"  # an op's scope: its output tensor names, each followed by ';'
         q.update_quantization_recipe(regex=scope, operation_name=ops.ALL_SUPPORTED, algorithm_key=skip)
 
@@ -118,6 +118,28 @@ def _normalisation_outputs(model: bytes) -> list[str]:
     names = {t["index"]: t["name"] for t in interpreter.get_tensor_details()}
     last = max((i for i, op in enumerate(ops) if op["op_name"] in PROJECTIONS), default=len(ops))
     return [names[int(t)] for op in ops[last + 1 :] for t in op["outputs"] if int(t) in names]
+
+
+def _mask_outputs(model: bytes) -> list[str]:
+    """Output tensors of each ADD of a constant attention mask (entries <= -1e3) and of the ops
+    reading its sum (the softmax). In int8 the mask's -1e4 stretches the tensor's scale until
+    every real attention score rounds to the same value: a trained text tower loses its
+    attention (cosine to fp32 near 0), an untrained one hardly notices."""
+    ops, interpreter = _nodes(model, delegate=False)
+    names = {t["index"]: t["name"] for t in interpreter.get_tensor_details()}
+    produced = {int(t) for op in ops for t in op["outputs"]}
+    graph_inputs = {d["index"] for d in interpreter.get_input_details()}
+
+    def is_mask(index: int) -> bool:
+        if index < 0 or index in produced or index in graph_inputs:
+            return False  # only constants hold a mask
+        value = interpreter.get_tensor(index)
+        return value.dtype.kind == "f" and value.size > 1 and float(value.min()) <= -1e3
+
+    sums = {int(t) for op in ops if op["op_name"] == "ADD" and any(is_mask(int(i)) for i in op["inputs"])
+            for t in op["outputs"]}
+    readers = {int(t) for op in ops if sums & {int(i) for i in op["inputs"]} for t in op["outputs"]}
+    return [names[i] for i in sorted(sums | readers) if i in names]
 
 
 def _op_counts(path: Path) -> dict[str, int]:
@@ -170,7 +192,7 @@ class TFLiteConverter(Converter):
     requires = ("litert_torch", "ai_edge_litert.interpreter", "ai_edge_quantizer")
     extra = "tflite"
     runs_on = ("linux", "android", "macos", "ios")
-    settings_version = 2  # 2: static int8 keeps the L2 normalisation in float
+    settings_version = 3  # 2: static int8 keeps the L2 normalisation in float; 3: and attention masks
     schemes = {
         "fp32": "litert-torch float32; XNNPACK delegate at run time",
         "fp16": "ai-edge-quantizer float casting: float16 weights, float32 compute",

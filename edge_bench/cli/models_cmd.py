@@ -18,12 +18,15 @@ def models_command(
     from edge_bench.models.catalog import describe_all
 
     rows = describe_all(pattern, on_build=lambda name: err_console.print(f"[dim]measuring {name}…[/]"))
-    table = Table(title="edge-bench student zoo")
-    for column in ("model", "family", "image params", "text params", "input", "embed", "context", "weights"):
-        table.add_column(column, justify="right" if "params" in column or column in ("input", "embed", "context") else "left")
+    from rich import box
+
+    table = Table(title="edge-bench student zoo", caption="image, text: parameters per tower; ctx: text context length",
+                  box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    for column in ("model", "image", "text", "input", "embed", "ctx", "weights"):  # fits 80 columns
+        table.add_column(column, justify="left" if column in ("model", "weights") else "right", no_wrap=True)
     for row in rows:
         table.add_row(
-            row["name"], row["family"], f"{row['image_params'] / 1e6:.2f}M", f"{row['text_params'] / 1e6:.2f}M",
+            row["name"], f"{row['image_params'] / 1e6:.2f}M", f"{row['text_params'] / 1e6:.2f}M",
             f"{row['image_size']}px", str(row["embed_dim"]), str(row["context_length"]), row["weights"],
         )
     console.print(table)
