@@ -85,3 +85,17 @@ def test_missing_weights_and_wrong_kind(tmp_path):
         create_model("ViT-B-32", weights=tmp_path / "w.onnx")
     with pytest.raises(ModelError, match="not a Hugging Face CLIP folder"):
         create_model("TinyCLIP-ViT-8M-16-Text-3M", weights=tmp_path / "w.onnx")
+
+
+def test_shipped_weights_and_the_untrained_choice():
+    """Every built-in EdgeCLIP entry ships trained weights; 'untrained' asks for the random initialisation instead."""
+    from edge_bench.models.builtin import builtin_weights_path
+
+    tokens = torch.ones(1, 24, dtype=torch.int32)
+    for name in ("edgeclip-teacher", "edgeclip-s-distilled", "edgeclip-s-scratch", "edgeclip-m-distilled", "edgeclip-m-scratch"):
+        assert builtin_weights_path(f"{name}.safetensors") is not None, name
+        shipped, untrained = create_model(name), create_model(name, "untrained")
+        assert shipped.weights.trained and not untrained.weights.trained
+        with torch.no_grad():
+            assert not torch.allclose(shipped.text_encoder(tokens), untrained.text_encoder(tokens))
+    assert not create_model("edgeclip-s-scratch", "untrained").weights.sha256

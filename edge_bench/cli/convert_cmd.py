@@ -50,7 +50,7 @@ def convert_command(
     precision: str = typer.Option("fp32", "--precision", "-p", help="fp32, fp16, int8-dynamic, int8 or all."),
     out: Path = typer.Option(None, "--out", "-o", help="Folder for artifact sets (default: edge-bench's cache)."),
     batch_sizes: str = typer.Option("1,8", "--batch-sizes", help="Static batch sizes, one artifact each, e.g. 1,8."),
-    weights: Path = typer.Option(None, "--weights", help="Checkpoint file or folder to load into the model."),
+    weights: Path = typer.Option(None, "--weights", help="Checkpoint file or folder to load into the model; 'untrained': its random initialisation."),
     dataset: str = typer.Option("synthetic", "--dataset", "-d", help="Real inputs for calibration and parity."),
     data_dir: Path = typer.Option(None, "--data-dir", help="Folder with the Karpathy JSON and images (flickr30k, mscoco)."),
     split: str = typer.Option("val", "--split", help="Split the calibration and parity inputs come from."),

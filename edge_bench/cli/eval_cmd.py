@@ -13,7 +13,7 @@ from edge_bench.cli import app
 @app.command("eval")
 def eval_command(
     model: str = typer.Option("edgeclip-s-distilled", "--model", "-m", help="Zoo entry (see `edge-bench models`)."),
-    weights: Path = typer.Option(None, "--weights", help="Checkpoint file or Hugging Face CLIP folder to load."),
+    weights: Path = typer.Option(None, "--weights", help="Checkpoint file or Hugging Face CLIP folder to load; 'untrained': its random initialisation."),
     dataset: str = typer.Option("synthetic", "--dataset", "-d", help="synthetic, flickr30k or mscoco."),
     data_dir: Path = typer.Option(None, "--data-dir", help="Folder with the Karpathy JSON and images (flickr30k, mscoco)."),
     split: str = typer.Option("test", "--split", help="Split to evaluate: test (default), val or train."),

@@ -25,7 +25,7 @@ def run_command(
     dataset: str = typer.Option("synthetic", "--dataset", "-d", help="synthetic, flickr30k or mscoco (test split)."),
     data_dir: Path = typer.Option(None, "--data-dir", help="Folder with the Karpathy JSON and images."),
     n_images: int = typer.Option(None, "--n-images", min=1, help="Only the first N test images (and their captions)."),
-    weights: list[str] = typer.Option(None, "--weights", help="MODEL=PATH: weights for a model (repeatable)."),
+    weights: list[str] = typer.Option(None, "--weights", help="MODEL=PATH: weights for a model (repeatable); MODEL=untrained: its random initialisation."),
     threads: int = typer.Option(None, "--threads", min=1, help="Inference threads (default: the profile's)."),
     gallery_batch: int = typer.Option(8, "--gallery-batch", min=1, help="Batch size of the gallery (throughput) artifacts."),
     warmup_runs: int = typer.Option(10, "--warmup-runs", min=0, help="Warm-up: at least this many runs ..."),
@@ -57,7 +57,7 @@ def run_command(
         if "=" not in item:
             raise ConfigError(f"--weights takes MODEL=PATH, got {item!r}")
         name, path = item.split("=", 1)
-        pairs[name] = str(Path(path).expanduser().resolve())
+        pairs[name] = path if path == "untrained" else str(Path(path).expanduser().resolve())
     if min_runs > max_runs or min_seconds > max_seconds or warmup_seconds > max_seconds:
         raise ConfigError("the minimum runs or seconds exceed the caps (--max-runs / --max-seconds)")
     plan = RunPlan(

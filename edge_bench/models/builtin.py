@@ -111,10 +111,10 @@ def builtin_weights_path(filename: str) -> Path | None:
 
 
 def _builder(name: str, arch: str):
-    def build(weights: Path | None) -> ClipModel:
+    def build(weights: Path | str | None) -> ClipModel:
         if weights is None:
             weights = builtin_weights_path(f"{name}.safetensors")
-        if weights is not None:
+        if weights is not None and weights != "untrained":  # registry.UNTRAINED: skip the shipped weights
             return load_checkpoint(weights, name)
         tokenizer = default_tokenizer()
         return assemble(architecture(arch, tokenizer), tokenizer, name)

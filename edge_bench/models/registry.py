@@ -57,8 +57,12 @@ def get_spec(name: str) -> ModelSpec:
     return spec
 
 
+UNTRAINED = "untrained"
+"""A `weights` value: the entry's random initialisation, ignoring any weights it ships with."""
+
+
 def create_model(name: str, weights: str | Path | None = None) -> ClipModel:
-    """Build a zoo entry in eval mode; `weights` loads a checkpoint from disk."""
+    """Build a zoo entry in eval mode; `weights` loads a checkpoint from disk, or is UNTRAINED."""
     spec = get_spec(name)
     if spec.requires:
         from edge_bench import _torchvision_compat  # noqa: F401  (before anything imports torchvision)
@@ -70,9 +74,12 @@ def create_model(name: str, weights: str | Path | None = None) -> ClipModel:
                 f"model {name!r} needs the Python package {module!r} ({exc})",
                 hint="pip install 'edge-bench[models]'",
             ) from None
-    path = Path(weights).expanduser() if weights is not None else None
-    if path is not None and not path.exists():
-        raise ModelError(f"weights not found: {path}")
-    model = spec.builder(path)
+    if weights is not None and str(weights) == UNTRAINED:
+        model = spec.builder(UNTRAINED) if spec.builtin_weights else spec.builder(None)
+    else:
+        path = Path(weights).expanduser() if weights is not None else None
+        if path is not None and not path.exists():
+            raise ModelError(f"weights not found: {path}")
+        model = spec.builder(path)
     model.name = name
     return model.eval()
