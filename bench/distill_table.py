@@ -76,7 +76,8 @@ def main() -> None:
     ds = load_dataset("synthetic", "test")
     header = ["entry", "seeds", "params", "img ms", "txt ms", *[m[0] for m in METRICS], "binding"]
     print(f"synthetic test split: {ds.n_images} images, {ds.n_captions} captions; PyTorch eager, {args.threads} threads")
-    print(" | ".join(header))
+    print("| " + " | ".join(header) + " |")  # a Markdown table: the README quotes it as printed
+    print("|" + "---|" * len(header))
     for name in ENTRIES:
         seeds = sorted(args.zoo.glob(f"{name}-seed*.safetensors")) or sorted(args.zoo.glob(f"{name}.safetensors"))
         rows = [measure(name, path, ds) for path in seeds] or [measure(name, None, ds)]
@@ -86,7 +87,7 @@ def main() -> None:
         cells.append(fmt([r["binding"] for r in rows]))
         if not rows[0]["trained"]:
             cells[0] += " (UNTRAINED)"
-        print(" | ".join(cells))
+        print("| " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

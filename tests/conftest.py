@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -16,6 +17,12 @@ pytest_plugins = ["sshd"]
 _SESSION_HOME = Path(tempfile.mkdtemp(prefix="edge-bench-test-home-"))
 os.environ["EDGE_BENCH_HOME"] = str(_SESSION_HOME)
 os.environ.setdefault("TQDM_DISABLE", "1")
+
+
+def pytest_sessionfinish(session, exitstatus):  # noqa: ARG001
+    """Remove the session's home (converted artifacts, caches: hundreds of MB) unless asked to keep it."""
+    if not os.environ.get("EDGE_BENCH_KEEP_TEST_HOME"):
+        shutil.rmtree(_SESSION_HOME, ignore_errors=True)
 
 
 @pytest.fixture

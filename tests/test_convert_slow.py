@@ -15,6 +15,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module", params=["MobileCLIP2-S0", "ViT-B-32"])
 def open_clip_model(request):
+    from edge_bench import _torchvision_compat  # noqa: F401  (before open_clip imports torchvision)
     from edge_bench.models import create_model
 
     pytest.importorskip("open_clip")
