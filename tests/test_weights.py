@@ -91,11 +91,11 @@ def test_shipped_weights_and_the_untrained_choice():
     """Every built-in EdgeCLIP entry ships trained weights; 'untrained' asks for the random initialisation instead."""
     from edge_bench.models.builtin import builtin_weights_path
 
-    tokens = torch.ones(1, 24, dtype=torch.int32)
     for name in ("edgeclip-teacher", "edgeclip-s-distilled", "edgeclip-s-scratch", "edgeclip-m-distilled", "edgeclip-m-scratch"):
         assert builtin_weights_path(f"{name}.safetensors") is not None, name
         shipped, untrained = create_model(name), create_model(name, "untrained")
         assert shipped.weights.trained and not untrained.weights.trained
+        tokens = torch.as_tensor(shipped.tokenizer(["a red circle on a white background"]))
         with torch.no_grad():
-            assert not torch.allclose(shipped.text_encoder(tokens), untrained.text_encoder(tokens))
+            assert not torch.allclose(shipped.text_encoder(tokens), untrained.text_encoder(tokens), atol=1e-3)
     assert not create_model("edgeclip-s-scratch", "untrained").weights.sha256
