@@ -117,6 +117,21 @@ def _check_runs_like_eager(artifact_set, tower, parity, precision, clip, unseen_
         assert np.all(np.isfinite(runner(np.zeros_like(inputs[:1]))))
 
 
+@pytest.mark.parametrize("backend,precision", COMBOS, ids=[f"{b}-{p}" for b, p in COMBOS])
+def test_the_other_student_size_passes_parity(backend, precision):
+    """The M student (trained weights) converts at every backend x precision and passes parity."""
+    other = create_model("edgeclip-m-distilled")
+    assert other.weights.trained
+    for tower, entry in convert(other, backend, precision, batch_sizes=(1,)).manifest["towers"].items():
+        parity = entry["parity"]
+        if not get_converter(backend).can_run_here():
+            assert parity["status"] == NOT_RUN and parity["spec_checks"].startswith("passed")
+            continue
+        assert parity["status"] in ("ok", "warn") and parity["n"] >= 32, (tower, parity)
+        floor = THRESHOLDS["fp32"] if precision == "fp32" else COLLAPSE_FLOOR
+        assert parity["cosine_min"] >= floor, f"{backend} {precision} {tower}: {parity}"
+
+
 def test_delegation_summaries_name_the_ops(clip):
     et = convert(clip, "executorch", "fp32", batch_sizes=(1,)).manifest["towers"]["image"]["delegation"]
     assert et["delegated_nodes"] > 0 and et["ops"]["aten_linear_default"]["delegated"] > 0
