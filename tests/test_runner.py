@@ -164,6 +164,8 @@ def test_skips_are_recorded_with_reasons(store):
     (["run", "--backends", "onnx"], "onnx"),
     (["run", "--precisions", "int3", "--backends", "tflite"], "int3"),
     (["show", "r-nope"], "no run"),
+    (["run", "--models", "edgeclip-s-scratch", "--weights", "edgeclip-s-scrach=untrained"], "edgeclip-s-scrach"),
+    (["run", "--models", "edgeclip-s-scratch", "--weights", "edgeclip-s-scratch=/no/such.safetensors"], "no such file"),
 ])
 def test_cli_errors_are_one_line(args, message, tmp_path):
     out = subprocess.run([sys.executable, "-m", "edge_bench.cli", *args], capture_output=True, text=True, timeout=600)

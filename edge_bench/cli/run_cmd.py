@@ -57,11 +57,17 @@ def run_command(
         if "=" not in item:
             raise ConfigError(f"--weights takes MODEL=PATH, got {item!r}")
         name, path = item.split("=", 1)
+        if path != "untrained" and not Path(path).expanduser().exists():
+            raise ConfigError(f"--weights {name}: no such file {path!r}")
         pairs[name] = path if path == "untrained" else str(Path(path).expanduser().resolve())
     if min_runs > max_runs or min_seconds > max_seconds or warmup_seconds > max_seconds:
         raise ConfigError("the minimum runs or seconds exceed the caps (--max-runs / --max-seconds)")
+    planned = _split(models) or DEFAULT_MODELS
+    stray = sorted(set(pairs) - set(planned))
+    if stray:  # a misspelt name would otherwise run the model's shipped weights without a word
+        raise ConfigError(f"--weights names {', '.join(stray)}, not among the models to run ({', '.join(planned)})")
     plan = RunPlan(
-        device=device, models=_split(models) or DEFAULT_MODELS, backends=_split(backends),
+        device=device, models=planned, backends=_split(backends),
         precisions=_split(precisions) or DEFAULT_PRECISIONS, dataset=dataset,
         data_dir=str(data_dir.expanduser().resolve()) if data_dir else None, n_images=n_images, weights=pairs,
         gallery_batch=gallery_batch, threads=threads,
