@@ -102,7 +102,8 @@ def _keep_float(q, model: bytes) -> None:
     # image tower at cosine 0.84 to fp32 (mean 0.983); float, the worst is 0.97 (mean 0.993).
     for op in (ops.INPUT, ops.OUTPUT, *(getattr(ops, name) for name in ELEMENTWISE_FLOAT)):
         q.update_quantization_recipe(regex=".*", operation_name=op, algorithm_key=skip)
-    for name in _normalisation_outputs(model) + _mask_outputs(model):
+    nodes, interpreter = _nodes(model, delegate=False)  # one interpreter serves both scans
+    for name in _normalisation_outputs(nodes, interpreter) + _mask_outputs(nodes, interpreter):
         scope = f"^{re.escape(name)};$"  # an op's scope: its output tensor names, each followed by ';'
         q.update_quantization_recipe(regex=scope, operation_name=ops.ALL_SUPPORTED, algorithm_key=skip)
 
@@ -118,22 +119,20 @@ def _nodes(model: Path | bytes, delegate: bool) -> tuple[list[dict], object]:
     return interpreter._get_ops_details(), interpreter
 
 
-def _normalisation_outputs(model: bytes) -> list[str]:
+def _normalisation_outputs(ops: list[dict], interpreter) -> list[str]:
     """Output tensors of the ops after the last projection: the L2 normalisation, kept in
     float by static int8 (in int8 a zero norm, as from tokens without an end-of-text,
     loses its epsilon, divides by the zero point and aborts LiteRT's DIV kernel)."""
-    ops, interpreter = _nodes(model, delegate=False)
     names = {t["index"]: t["name"] for t in interpreter.get_tensor_details()}
     last = max((i for i, op in enumerate(ops) if op["op_name"] in PROJECTIONS), default=len(ops))
     return [names[int(t)] for op in ops[last + 1 :] for t in op["outputs"] if int(t) in names]
 
 
-def _mask_outputs(model: bytes) -> list[str]:
+def _mask_outputs(ops: list[dict], interpreter) -> list[str]:
     """Output tensors of each ADD of a constant attention mask (entries <= -1e3) and of the ops
     reading its sum (the softmax). In int8 the mask's -1e4 stretches the tensor's scale until
     every real attention score rounds to the same value: a trained text tower loses its
     attention (cosine to fp32 near 0), an untrained one hardly notices."""
-    ops, interpreter = _nodes(model, delegate=False)
     names = {t["index"]: t["name"] for t in interpreter.get_tensor_details()}
     produced = {int(t) for op in ops for t in op["outputs"]}
     graph_inputs = {d["index"] for d in interpreter.get_input_details()}
