@@ -21,8 +21,8 @@ from pathlib import Path
 def demo_records() -> None:
     """A real tiny run (teacher and a student, LiteRT fp32) on this host into a fresh EDGE_BENCH_HOME."""
     os.environ["EDGE_BENCH_HOME"] = tempfile.mkdtemp(prefix="edge-bench-report-demo-")
-    from edge_bench.agent.job import Protocol
-    from edge_bench.bench import RunPlan, Runner
+    from edge_bench.agent.spec import Protocol
+    from edge_bench.runner import RunPlan, Runner
     from edge_bench.store import Store
 
     start = time.perf_counter()

@@ -18,7 +18,7 @@ from edge_bench.agent import memory, protocol, thermal
 from edge_bench.agent.errors import AgentError
 from edge_bench.agent.inputs import open_inputs
 from edge_bench.agent.integrity import sha256_path, verify
-from edge_bench.agent.job import FileRef, GalleryRef, InputsRef, JobSpec, Protocol
+from edge_bench.agent.spec import FileRef, GalleryRef, InputsRef, JobSpec, Protocol
 from edge_bench.models.weights import file_sha256
 
 

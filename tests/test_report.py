@@ -22,11 +22,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from edge_bench.agent.job import Protocol
-from edge_bench.bench import RunPlan, Runner
-from edge_bench.bench.android_job import HOST_COMPUTED
-from edge_bench.bench.record import agreement_verdict, fidelity
-from edge_bench.bench.stats import Stats, ratio
+from edge_bench.agent.spec import Protocol
+from edge_bench.runner import RunPlan, Runner
+from edge_bench.runner.android_job import HOST_COMPUTED
+from edge_bench.runner.record import agreement_verdict, fidelity
+from edge_bench.records.stats import Stats, ratio
 from edge_bench.errors import ConfigError, StoreError
 from edge_bench.report import build_compare_report, build_device_report, write_report
 from edge_bench.store import Store

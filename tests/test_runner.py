@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from edge_bench import paths
-from edge_bench.agent.job import Protocol
-from edge_bench.bench import RunPlan, Runner
-from edge_bench.bench.events import JobFinished, JobStage, RunFinished, RunStarted
+from edge_bench.agent.spec import Protocol
+from edge_bench.runner import RunPlan, Runner
+from edge_bench.runner.events import JobFinished, JobStage, RunFinished, RunStarted
 from edge_bench.errors import ConfigError, DeviceError
 from edge_bench.store import Store
 

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from edge_bench.bench.stats import Stats, ratio
+from edge_bench.records.stats import Stats, ratio
 
 
 def test_exact_values():

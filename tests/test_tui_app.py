@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from edge_bench import paths
-from edge_bench.agent.job import Protocol
-from edge_bench.bench.plan import RunPlan
+from edge_bench.agent.spec import Protocol
+from edge_bench.runner.plan import RunPlan
 from edge_bench.store import Store
 from edge_bench.tui.app import EdgeBenchApp
 from edge_bench.tui.settings import TuiSettings

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from edge_bench.bench.record import tower_summary
+from edge_bench.runner.record import tower_summary
 from edge_bench.store import Store
 
 RUNS = (

@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from edge_bench.agent.job import Protocol
-from edge_bench.bench.plan import RunPlan
-from edge_bench.bench.stats import Stats, ratio
+from edge_bench.agent.spec import Protocol
+from edge_bench.runner.plan import RunPlan
+from edge_bench.records.stats import Stats, ratio
 from edge_bench.errors import ConfigError
 from edge_bench.store import Store
 from edge_bench.tui import compare_model as C

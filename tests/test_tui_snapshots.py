@@ -12,8 +12,8 @@ import pytest
 from rich.cells import cell_len
 from textual.widgets import DataTable, Input
 
-from edge_bench.bench.events import JobFinished, JobStage, JobStarted, RunStarted
-from edge_bench.bench.plan import PlannedJob
+from edge_bench.runner.events import JobFinished, JobStage, JobStarted, RunStarted
+from edge_bench.runner.plan import PlannedJob
 from edge_bench.tui.app import EdgeBenchApp
 from edge_bench.tui.settings import TuiSettings
 from test_tui_app import PLAN, SIZE, wait_for

@@ -3,7 +3,7 @@
 A side is every successful job whose axis value is A (or B); jobs pair up
 when everything but the axis matches (model, backend, precision, device,
 dataset). Latency ratios carry hyperfine's propagated uncertainty
-(`edge_bench.bench.stats.ratio`).
+(`edge_bench.records.stats.ratio`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from edge_bench.bench.stats import ratio
+from edge_bench.records.stats import ratio
 from edge_bench.store import JobRow
 from edge_bench.tui import records as R
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from edge_bench.bench.plan import RunPlan
+from edge_bench.runner.plan import RunPlan
 
 
 @dataclass

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 
-from edge_bench.agent.job import Protocol
-from edge_bench.bench.plan import RunPlan
+from edge_bench.agent.spec import Protocol
+from edge_bench.runner.plan import RunPlan
 from edge_bench.errors import ConfigError
 
 DATASETS = ("synthetic", "flickr30k", "mscoco")

@@ -6,7 +6,7 @@ skipped job, an older record), so screens show '-' rather than fail.
 
 from __future__ import annotations
 
-from edge_bench.bench.stats import Stats
+from edge_bench.records.stats import Stats
 
 
 def tower(record: dict, name: str) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from edge_bench.bench.plan import RunPlan
+from edge_bench.runner.plan import RunPlan
 
 SCREEN_NAMES = ("devices", "plan", "run", "results", "compare", "export")
 """The app's screens, in the order of their number keys (1-6)."""

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from . import AGENT_VERSION
 from .errors import AgentError, one_line
-from .job import JobSpec
+from .spec import JobSpec
 from .result import ResultFile
 from .run import JobRun
 

@@ -18,7 +18,7 @@ from . import memory, protocol, thermal
 from .errors import AgentError, one_line
 from .inputs import InputsFile, open_inputs
 from .integrity import verify
-from .job import JobSpec
+from .spec import JobSpec
 from .result import ResultFile
 from .runtimes import Model, Runtime, open_runtime
 

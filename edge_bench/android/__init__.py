@@ -2,7 +2,7 @@
 
 Stock Android has no Python, so the agent cannot run there; edge-bench drives the
 runtimes' own benchmark programs instead, pushed with adb, and maps what they print
-onto the agent's result record. The runner (edge_bench.bench) calls one function:
+onto the agent's result record. The runner (edge_bench.runner) calls one function:
 
     from edge_bench.android import run_android_job
     result = run_android_job(transport, profile, job, local_root, on_event=...)

@@ -1,6 +1,6 @@
 """Run one agent job (docs/ARCHITECTURE.md, "Agent job spec") on an Android phone with a native runner.
 
-`run_android_job` is the one entry point the runner (edge_bench.bench) calls for
+`run_android_job` is the one entry point the runner (edge_bench.runner) calls for
 adb devices. It takes the same job spec as the Python agent, with the job's
 relative paths resolved under `local_root` on the host, and returns (and writes to
 `<local_root>/<output_dir>/result.json`) a result record with the agent's keys.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from edge_bench.bench.stats import Stats, ratio
+from edge_bench.records.stats import Stats, ratio
 from edge_bench.cli.ui import pct
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from edge_bench.bench.events import Event, JobFinished, JobStage, JobStarted, RunFinished, RunStarted
+from edge_bench.runner.events import Event, JobFinished, JobStage, JobStarted, RunFinished, RunStarted
 
 
 class LiveRun:

@@ -43,9 +43,9 @@ def run_command(
     LiteRT at fp32 over the synthetic test split. Every job is stored (see
     `edge-bench runs`, `edge-bench show RUN`).
     """
-    from edge_bench.agent.job import Protocol
-    from edge_bench.bench import RunPlan, Runner
-    from edge_bench.bench.plan import DEFAULT_MODELS, DEFAULT_PRECISIONS
+    from edge_bench.agent.spec import Protocol
+    from edge_bench.runner import RunPlan, Runner
+    from edge_bench.runner.plan import DEFAULT_MODELS, DEFAULT_PRECISIONS
     from edge_bench.cli.live import LiveRun
     from edge_bench.cli.results_view import accuracy_table, speed_table
     from edge_bench.cli.ui import console

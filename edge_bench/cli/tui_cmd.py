@@ -26,7 +26,7 @@ def tui_command(
 
     if screen not in SCREEN_NAMES:
         raise ConfigError(f"unknown screen {screen!r}", hint=f"one of {', '.join(SCREEN_NAMES)}")
-    from edge_bench.bench.plan import RunPlan
+    from edge_bench.runner.plan import RunPlan
     from edge_bench.tui.app import EdgeBenchApp
     from edge_bench.tui.settings import TuiSettings
 

@@ -11,7 +11,7 @@ from edge_bench.report.model import TOWERS, CompareReport, CompareRow, DeviceRep
 
 def _latency_ratio(a: JobEntry, b: JobEntry, tower: str) -> tuple[float, float] | None:
     """B's mean latency over A's with its propagated sd (hyperfine's relative speed)."""
-    from edge_bench.bench.stats import Stats, ratio
+    from edge_bench.records.stats import Stats, ratio
 
     ta, tb = a.tower(tower), b.tower(tower)
     if not (ta and tb and ta.latency_samples_ms and tb.latency_samples_ms):

@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Footer, Header, Input, Select, SelectionList, Static
 
-from edge_bench.agent.job import Protocol
+from edge_bench.agent.spec import Protocol
 from edge_bench.errors import EdgeBenchError
 from edge_bench.tui.messages import RunRequested
 from edge_bench.tui.plan_form import DATASETS, PlanForm

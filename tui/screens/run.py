@@ -15,8 +15,8 @@ from textual.widgets import Footer, Header, ProgressBar, Static
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
-from edge_bench.bench.events import Event, JobFinished, JobStage, JobStarted, RunFinished, RunStarted
-from edge_bench.bench.plan import RunPlan
+from edge_bench.runner.events import Event, JobFinished, JobStage, JobStarted, RunFinished, RunStarted
+from edge_bench.runner.plan import RunPlan
 from edge_bench.errors import EdgeBenchError
 from edge_bench.tui import records as R
 from edge_bench.tui.messages import StoreChanged
@@ -92,7 +92,7 @@ the run goes on with the next job.
 
     @work(thread=True, exclusive=True, group="run", exit_on_error=False)
     def _run(self, plan: RunPlan, cancel: threading.Event) -> None:
-        from edge_bench.bench import Runner
+        from edge_bench.runner import Runner
 
         with self.app.store() as store:
             try:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from edge_bench.agent.job import FileRef, GalleryRef, InputsRef, JobSpec
-from edge_bench.bench.device_run import CONNECTION_ERRORS, DeviceRun, save_embeddings
-from edge_bench.bench.plan import PlannedJob
-from edge_bench.bench.record import agreement_verdict, fidelity, provenance, tower_summary
+from edge_bench.agent.spec import FileRef, GalleryRef, InputsRef, JobSpec
+from edge_bench.runner.device_run import CONNECTION_ERRORS, DeviceRun, save_embeddings
+from edge_bench.runner.plan import PlannedJob
+from edge_bench.runner.record import agreement_verdict, fidelity, provenance, tower_summary
 
 TOWERS = ("image", "text")
 
@@ -23,7 +23,7 @@ def run_job(run: DeviceRun, job: PlannedJob, job_id: str, stage) -> dict:
     record = {"job": meta, "status": "ok", "reason": None, "phase": "done", "towers": {},
               "artifact": _artifact_info(artifacts), "provenance": provenance(model, artifacts.manifest, run.info, run.profile.name)}
     if run.android:
-        from edge_bench.bench.android_job import run_android_towers
+        from edge_bench.runner.android_job import run_android_towers
 
         embeddings = run_android_towers(run, artifacts, model, job_id, record, stage)
     else:
@@ -61,7 +61,7 @@ def _artifact_info(artifacts) -> dict:
 
 
 def _agent_towers(run: DeviceRun, artifacts, model, job_id: str, record: dict, stage) -> dict:
-    from edge_bench.bench.prepare import input_files
+    from edge_bench.runner.prepare import input_files
 
     images_npy, tokens_npy = input_files(model, run.dataset)
     inputs = {"image": (images_npy, "uint8_images"), "text": (tokens_npy, "int32_tokens")}
@@ -136,7 +136,7 @@ def _tower_failed(record: dict, tower: str, result: dict | None, stderr: str) ->
 
 
 def _accuracy(run: DeviceRun, model, artifacts, embeddings: dict, record: dict, job_id: str) -> None:
-    from edge_bench.bench.prepare import reference_embeddings
+    from edge_bench.runner.prepare import reference_embeddings
     from edge_bench.metrics import retrieval_recall
 
     ds = run.dataset

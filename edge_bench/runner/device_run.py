@@ -8,7 +8,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from edge_bench.bench.plan import PlannedJob, RunPlan
+from edge_bench.runner.plan import PlannedJob, RunPlan
 from edge_bench.devices import CommandTimeout, ConnectionFailed, load_profile, open_transport
 
 RUNTIME_MODULES = {
@@ -23,8 +23,8 @@ class DeviceRun:
     """Everything a run keeps open on one device."""
 
     def __init__(self, plan: RunPlan, profile, transport, info: dict, cancel=None) -> None:
-        from edge_bench.bench.runner import default_local_root
-        from edge_bench.bench.session import DeviceSession
+        from edge_bench.runner.loop import default_local_root
+        from edge_bench.executors.session import DeviceSession
         from edge_bench.data import load_dataset
 
         import threading
@@ -96,7 +96,7 @@ class DeviceRun:
 
     def run_job(self, job: PlannedJob, job_id: str, stage: Stage) -> dict:
         """Convert, push, run both towers, and build the record of one job."""
-        from edge_bench.bench.job import run_job
+        from edge_bench.runner.job_run import run_job
 
         return run_job(self, job, job_id, stage)
 

@@ -1,6 +1,6 @@
 """The benchmark runner: plan -> convert -> push -> agent per tower -> statistics, recall -> store.
 
-The runner prints nothing: it emits events (edge_bench.bench.events) and
+The runner prints nothing: it emits events (edge_bench.runner.events) and
 writes one store row per job. A job that fails (the agent failed, the
 connection was cut, the device timed out) is recorded as failed with its
 reason and the run goes on; `resume=True` runs only what the newest run of the
@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from edge_bench.bench.events import Event, JobFinished, JobStage, JobStarted, RunFinished, RunStarted
-from edge_bench.bench.plan import PlannedJob, RunPlan, expand
+from edge_bench.runner.events import Event, JobFinished, JobStage, JobStarted, RunFinished, RunStarted
+from edge_bench.runner.plan import PlannedJob, RunPlan, expand
 from edge_bench.errors import EdgeBenchError
 from edge_bench.store import Store
 
@@ -42,7 +42,7 @@ class Runner:
 
     def run(self, plan: RunPlan, resume: bool = False) -> RunOutcome:
         """Run every job of the plan that is not done yet; return the outcome."""
-        from edge_bench.bench.device_run import DeviceRun
+        from edge_bench.runner.device_run import DeviceRun
 
         with DeviceRun.open(plan, self.cancel) as device:
             jobs = expand(plan, device.profile.backends, device.runtime_gaps())

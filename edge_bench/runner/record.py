@@ -11,7 +11,7 @@ import platform
 
 import numpy as np
 
-from edge_bench.bench.stats import Stats
+from edge_bench.records.stats import Stats
 
 AGREEMENT_MIN_COSINE = 0.999
 """Device output whose cosine to the host's run of the same artifact falls below this disagrees with the host."""

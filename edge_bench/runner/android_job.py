@@ -10,8 +10,8 @@ import os
 import shutil
 from pathlib import Path
 
-from edge_bench.bench.device_run import CONNECTION_ERRORS, DeviceRun
-from edge_bench.bench.record import tower_summary
+from edge_bench.runner.device_run import CONNECTION_ERRORS, DeviceRun
+from edge_bench.runner.record import tower_summary
 
 HOST_COMPUTED = "host-computed from the device's artifact"
 
@@ -31,8 +31,8 @@ def _stage_file(src: Path, folder: Path) -> str:
 def run_android_towers(run: DeviceRun, artifacts, model, job_id: str, record: dict, stage) -> dict:
     """Both towers through `edge_bench.android.run_android_job`; returns host-computed embeddings."""
     from edge_bench.android import run_android_job
-    from edge_bench.bench.job import _spec
-    from edge_bench.bench.prepare import input_files
+    from edge_bench.runner.job_run import _spec
+    from edge_bench.runner.prepare import input_files
 
     root = run.local_root / job_id / "android"
     images_npy, tokens_npy = input_files(model, run.dataset)

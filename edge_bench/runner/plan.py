@@ -10,7 +10,7 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 
-from edge_bench.agent.job import Protocol
+from edge_bench.agent.spec import Protocol
 
 DEFAULT_MODELS = ("edgeclip-teacher", "edgeclip-m-distilled", "edgeclip-m-scratch", "edgeclip-s-distilled", "edgeclip-s-scratch")
 """The built-in zoo: the teacher, and two student sizes distilled and from scratch."""

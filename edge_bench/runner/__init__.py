@@ -1,6 +1,6 @@
 """The benchmark runner: plans jobs, drives the agent, computes statistics and recall, stores records."""
 
-from edge_bench.bench.plan import PlannedJob, RunPlan
-from edge_bench.bench.runner import RunOutcome, Runner
+from edge_bench.runner.plan import PlannedJob, RunPlan
+from edge_bench.runner.loop import RunOutcome, Runner
 
 __all__ = ["PlannedJob", "RunOutcome", "RunPlan", "Runner"]

@@ -1,0 +1,1 @@
+"""The typed job record: what measuring produces and every reader consumes."""
