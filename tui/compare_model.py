@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from edge_bench.records.select import IDENTITY, newest_ok
 from edge_bench.records.stats import ratio
 from edge_bench.store import JobRow
 from edge_bench.tui import records as R
 
-IDENTITY = ("model", "backend", "precision", "device", "dataset")
 
 
 @dataclass(frozen=True)
@@ -62,13 +62,9 @@ def axis_values(jobs: list[JobRow], axis: str) -> list[str]:
 
 
 def side(jobs: list[JobRow], axis: str, value: str) -> dict[tuple[str, ...], JobRow]:
-    """The newest successful job per pairing key among the jobs whose axis is `value`."""
+    """The newest successful job per pairing key among the jobs whose axis is `value` (edge_bench.records.select)."""
     ax = AXES[axis]
-    out: dict[tuple[str, ...], JobRow] = {}
-    for job in jobs:  # in the order they finished: later ones win
-        if job.status == "ok" and ax.value(job) == value:
-            out[ax.key(job)] = job
-    return out
+    return newest_ok((j for j in jobs if ax.value(j) == value), key=ax.key)
 
 
 def pairs(jobs: list[JobRow], axis: str, a: str, b: str) -> list[Pair]:

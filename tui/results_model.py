@@ -111,10 +111,23 @@ def detail_lines(job: JobRow) -> list[str]:
     lines = [f"{job.id} in run {job.run_id}: {job.model} {job.backend} {job.precision} on {job.device} "
              f"({job.dataset}), {job.status}"]
     if job.status != "ok":
-        phase = record.get("phase")
+        phase = record.phase
         lines.append(f"{'failed' if job.status == 'failed' else 'skipped'}"
-                     f"{f' in {phase}' if phase else ''}: {job.error or record.get('reason') or 'no reason recorded'}")
+                     f"{f' in {phase}' if phase else ''}: {job.error or record.reason or 'no reason recorded'}")
         return lines
+    for name in ("image", "text"):
+        lines += [f"{name}: {note}" for note in record.tower(name).notes]
+    cosines = [c.cosine_min for c in (record.fidelity.vs_fp32_pytorch.values() if record.fidelity else ())]
+    verdict = record.verdict
+    if cosines and None not in cosines:
+        lines.append(f"fidelity to fp32 PyTorch: worst cosine {min(cosines):.5f}"
+                     + (f"; device vs host: {verdict.status}" if record.fidelity.vs_host_artifact else ""))
+    model = record.provenance.model if record.provenance else None
+    runtime = record.tower("image").runtime
+    lines.append(f"weights {model.weights_status if model else '?'}"
+                 + (" (recall is chance level)" if R.untrained(record) else "")
+                 + f"; runtime {runtime.name or '?'} {runtime.version or ''}".rstrip())
+    return lines
     for name in ("image", "text"):
         lines += [f"{name}: {note}" for note in R.tower(record, name).get("notes") or []]
     cosines = [v.get("cosine_min") for v in ((record.get("fidelity") or {}).get("vs_fp32_pytorch") or {}).values()]

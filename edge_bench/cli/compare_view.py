@@ -4,45 +4,31 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from edge_bench.records.stats import Stats, ratio
 from edge_bench.cli.ui import pct
-
-
-def _latest_ok(rows) -> dict:
-    out = {}
-    for row in rows:
-        if row.status == "ok":
-            out[(row.model, row.backend, row.precision)] = row
-    return out
-
-
-def _lat(row, tower: str) -> Stats:
-    samples = (((row.record.get("towers") or {}).get(tower) or {}).get("latency") or {}).get("samples") or []
-    return Stats.of(samples)
+from edge_bench.records.select import pair
+from edge_bench.records.stats import ratio
 
 
 def compare_table(run_a, rows_a, run_b, rows_b) -> Table:
-    """B over A per shared job: latency ratio (mean ± sd), throughput ratio, recall change."""
-    a, b = _latest_ok(rows_a), _latest_ok(rows_b)
+    """B over A per shared job (same model, backend, precision and dataset): latency, throughput, recall."""
+    pairs = pair(rows_a, rows_b)
     table = Table(title=f"{run_b.id} ({run_b.device}) vs {run_a.id} ({run_a.device}): ratios B/A (< 1 = B faster)")
     for column in ("job", "img latency B/A", "txt latency B/A", "img/s B/A", "T>I R@1 A -> B"):
         table.add_column(column, justify="left" if column == "job" else "right")
-    shared = [k for k in a if k in b]
-    for key in shared:
+    for p in pairs:
+        a, b = p.a.record, p.b.record
         cells = []
         for tower in ("image", "text"):
-            la, lb = _lat(a[key], tower), _lat(b[key], tower)
+            la, lb = a.tower(tower).latency.stats(), b.tower(tower).latency.stats()
             if la.n and lb.n:
                 r, sd = ratio(lb, la)
                 cells.append(f"{r:.3f} ± {sd:.3f}")
             else:
                 cells.append("-")
-        ips = [((row.record.get("towers") or {}).get("image") or {}).get("gallery", {}).get("items_per_s") for row in (a[key], b[key])]
+        ips = [a.items_per_s("image"), b.items_per_s("image")]
         cells.append(f"{ips[1] / ips[0]:.3f}" if all(ips) else "-")
-        ra = (a[key].record.get("recall") or {}).get("image_retrieval_recall@1")
-        rb = (b[key].record.get("recall") or {}).get("image_retrieval_recall@1")
-        cells.append(f"{pct(ra)} -> {pct(rb)}")
-        table.add_row(" ".join(key), *cells)
-    if not shared:
-        table.caption = "the runs share no successful job (same model, backend and precision)"
+        cells.append(f"{pct(a.recall('image'))} -> {pct(b.recall('image'))}")
+        table.add_row(f"{p.label}", *cells)
+    if not pairs:
+        table.caption = "the runs share no successful job (same model, backend, precision and dataset)"
     return table

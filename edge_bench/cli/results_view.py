@@ -1,14 +1,16 @@
-"""Tables of stored results, shared by `run`, `show` and `compare`."""
+"""Tables of stored results, shared by `run`, `show` and `compare`; they read the typed record only."""
 
 from __future__ import annotations
 
 from rich.table import Table
 
 from edge_bench.cli.ui import pct
+from edge_bench.records.select import datasets
+from edge_bench.records.tower import TOWER_FIGURES
 
 
 def _ms(value) -> str:
-    return "-" if value is None else f"{value * 1e3:.2f}"
+    return "-" if value is None else f"{value:.2f}"
 
 
 def _num(value, fmt: str = "{:.1f}") -> str:
@@ -19,55 +21,57 @@ def _mib(value) -> str:
     return "-" if not value else f"{value / 2**20:.1f}"
 
 
-def tower(record: dict, name: str) -> dict:
-    return (record.get("towers") or {}).get(name) or {}
+def job_label(row, with_dataset: bool = False) -> str:
+    """model backend precision, and the dataset where a table mixes several."""
+    label = f"{row.model} {row.backend} {row.precision}"
+    return f"{label} [{row.dataset}]" if with_dataset else label
 
 
-def recall_cell(record: dict, key: str) -> str:
-    value = (record.get("recall") or {}).get(key)
+def recall_cell(record, key: str) -> str:
+    value = record.metrics.get(key)
     if value is None:
         return "-"
     text = pct(value)
-    if record.get("recall_label") == "untrained":
+    if record.untrained:
         text += "*"
-    verdict = ((record.get("fidelity") or {}).get("verdict") or {}).get("status")
-    if verdict == "DISAGREES":
+    if record.disagrees:
         text += "!"
     return text
 
 
-def _notes(record: dict, notes: set) -> None:
-    if record.get("recall_label") == "untrained":
+def _notes(record, notes: set) -> None:
+    if record.untrained:
         notes.add("* untrained weights: recall is chance level")
-    if ((record.get("fidelity") or {}).get("verdict") or {}).get("status") == "DISAGREES":
+    if record.disagrees:
         notes.add("! the device disagrees with the host's run of the same artifact (see `edge-bench show`)")
-    if (record.get("recall_source") or "").startswith("host-computed"):
+    if record.host_recall:
         notes.add("recall host-computed from the device's artifact")
 
 
 def speed_table(rows, title: str) -> Table:
     """Per job: batch-1 latency per tower (median, p90), gallery throughput, load time, peak memory."""
+    mixed = len(datasets(rows)) > 1
     table = Table(title=title)
     for column in ("job", "img ms", "p90", "txt ms", "p90", "img/s", "txt/s", "load s", "MiB"):
         table.add_column(column, justify="left" if column == "job" else "right")
     for row in rows:
-        label = f"{row.model} {row.backend} {row.precision}"
+        label = job_label(row, mixed)
+        r = row.record
         if row.status != "ok":
             colour = "red" if row.status == "failed" else "yellow"
             table.add_row(label, f"[{colour}]{row.status}: {(row.error or '')[:70]}[/]")
             continue
-        img, txt = tower(row.record, "image"), tower(row.record, "text")
-        lat_i, lat_t = img.get("latency") or {}, txt.get("latency") or {}
-        peak = max((t.get("memory") or {}).get("peak_rss_bytes") or 0 for t in (img, txt))
-        load = sum(t.get("load_s") or 0 for t in (img, txt))
-        table.add_row(label, _ms(lat_i.get("median")), _ms(lat_i.get("p90")), _ms(lat_t.get("median")), _ms(lat_t.get("p90")),
-                      _num((img.get("gallery") or {}).get("items_per_s"), "{:.0f}"),
-                      _num((txt.get("gallery") or {}).get("items_per_s"), "{:.0f}"), _num(load, "{:.2f}"), _mib(peak))
+        img, txt = r.tower("image"), r.tower("text")
+        p90 = [None if t.latency.p90 is None else t.latency.p90 * 1e3 for t in (img, txt)]
+        table.add_row(label, _ms(r.median_ms("image")), _ms(p90[0]), _ms(r.median_ms("text")), _ms(p90[1]),
+                      _num(r.items_per_s("image"), "{:.0f}"), _num(r.items_per_s("text"), "{:.0f}"),
+                      _num(r.load_s(), "{:.2f}"), _mib(r.peak_bytes()))
     return table
 
 
 def accuracy_table(rows, title: str) -> Table:
     """Per job: Recall@1/5/10 both ways (CLIP_benchmark's definition) and fidelity to fp32 PyTorch."""
+    mixed = len(datasets(rows)) > 1
     table = Table(title=title)
     for column in ("job", "T>I R@1", "R@5", "R@10", "I>T R@1", "R@5", "R@10", "cos fp32"):
         table.add_column(column, justify="left" if column == "job" else "right")
@@ -77,12 +81,22 @@ def accuracy_table(rows, title: str) -> Table:
             continue
         r = row.record
         _notes(r, notes)
-        fid = (r.get("fidelity") or {}).get("vs_fp32_pytorch") or {}
-        cos = min((v.get("cosine_mean", 1.0) for v in fid.values()), default=None)
+        cos = r.fidelity.worst_mean_cosine() if r.fidelity else None
         cells = [recall_cell(r, f"{d}_retrieval_recall@{k}") for d in ("image", "text") for k in (1, 5, 10)]
-        table.add_row(f"{row.model} {row.backend} {row.precision}", *cells, _num(cos, "{:.4f}"))
+        table.add_row(job_label(row, mixed), *cells, _num(cos, "{:.4f}"))
     if notes:
         table.caption = "; ".join(sorted(notes))
+    return table
+
+
+def figures_table(row) -> Table:
+    """Every figure of both towers of one job (the record's TOWER_FIGURES), for `show --figures`."""
+    table = Table(title=f"{job_label(row)} on {row.device} [{row.dataset}]")
+    table.add_column("figure")
+    for tower in ("image", "text"):
+        table.add_column(tower, justify="right")
+    for fig in TOWER_FIGURES:
+        table.add_row(fig.name, *(fig.cell(row.record.tower(t)) for t in ("image", "text")))
     return table
 
 
@@ -91,21 +105,22 @@ def job_notes(rows) -> list[str]:
     lines = []
     for row in rows:
         r = row.record
-        label = f"{row.model} {row.backend} {row.precision}"
+        label = job_label(row)
         if row.status != "ok":
-            lines.append(f"[{'red' if row.status == 'failed' else 'yellow'}]{row.status}[/] {label}: {row.error}")
+            phase = f" in {r.phase}" if r.phase else ""
+            lines.append(f"[{'red' if row.status == 'failed' else 'yellow'}]{row.status}[/] {label}{phase}: {row.error}")
             continue
         for name in ("image", "text"):
-            for note in tower(r, name).get("notes") or []:
+            for note in r.tower(name).notes:
                 lines.append(f"note {label} {name}: {note}")
-        verdict = (r.get("fidelity") or {}).get("verdict") or {}
-        if verdict.get("message"):
-            lines.append(f"[red]{label}: {verdict['message']}[/]")
-        prov = r.get("provenance") or {}
-        model = prov.get("model") or {}
-        runtime = tower(r, "image").get("runtime") or {}
+        if r.verdict.message:
+            lines.append(f"[red]{label}: {r.verdict.message}[/]")
+        prov = r.provenance
+        model = prov.model if prov else None
+        runtime = r.tower("image").runtime
         lines.append(
-            f"[dim]{label}: weights {model.get('weights_status')} {model.get('weights_sha256', '')[:12]}; "
-            f"runtime {runtime.get('name')} {runtime.get('version')}; edge-bench {prov.get('edge_bench_version')}[/]"
+            f"[dim]{label}: weights {model.weights_status if model else '?'} {(model.weights_sha256 if model else '')[:12]}; "
+            f"runtime {runtime.name} {runtime.version}; executor {r.tower('image').executor}; "
+            f"edge-bench {prov.edge_bench_version if prov else '?'}[/]"
         )
     return lines

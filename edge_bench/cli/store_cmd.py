@@ -37,9 +37,10 @@ def runs_command(
 def show_command(
     run_id: str = typer.Argument(..., help="Run id (or a unique prefix), from `edge-bench runs`."),
     as_json: bool = typer.Option(False, "--json", help="Print every job's full record as JSON."),
+    figures: bool = typer.Option(False, "--figures", help="Also print every figure of both towers, per job."),
 ) -> None:
     """Details of one run: speed, memory, recall and fidelity per job; notes, failures and provenance."""
-    from edge_bench.cli.results_view import accuracy_table, job_notes, speed_table
+    from edge_bench.cli.results_view import accuracy_table, figures_table, job_notes, speed_table
     from edge_bench.cli.ui import console
     from edge_bench.store import Store
 
@@ -47,7 +48,8 @@ def show_command(
     run = store.run(run_id)
     rows = store.jobs(run_id=run.id)
     if as_json:
-        print(json.dumps({"run": run.__dict__, "jobs": [r.__dict__ for r in rows]}, indent=2, default=str))
+        jobs = [{**{k: v for k, v in r.__dict__.items() if k != "record"}, "record": r.record.to_json()} for r in rows]
+        print(json.dumps({"run": run.__dict__, "jobs": jobs}, indent=2, default=str))
         return
     console.print(f"run {run.id} on {run.device}, {run.created}, {run.status}; plan: {json.dumps(run.plan)[:300]}")
     if not rows:
@@ -57,6 +59,10 @@ def show_command(
     console.print(accuracy_table(rows, f"{run.plan.get('dataset')} test: recall % and fidelity"))
     for line in job_notes(rows):
         console.print(line)
+    if figures:
+        for row in rows:
+            if row.status == "ok":
+                console.print(figures_table(row))
 
 
 @app.command("compare")

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from typing import Sequence
 
 from edge_bench.errors import ConfigError
+from edge_bench.records.select import identity, newest_ok
 from edge_bench.report import analysis
 from edge_bench.report.entries import job_entry, problem
 from edge_bench.report.model import DeviceReport, RunRef
@@ -46,12 +47,15 @@ def check_device(store, device: str) -> None:
 
 
 def choose_jobs(rows: Sequence) -> tuple[list, list]:
-    """(newest ok row per job, newest not-ok row per job when no ok row came after it); rows oldest first."""
-    ok, bad = {}, {}
+    """(newest ok row per job, newest not-ok row per job when no ok row came after it); rows oldest first.
+
+    A job is its model, backend, precision, dataset and device (edge_bench.records.select).
+    """
+    ok = newest_ok(rows)
+    bad = {}
     for row in rows:
-        key = (row.model, row.backend, row.precision)
+        key = identity(row)
         if row.status == "ok":
-            ok[key] = row
             bad.pop(key, None)
         else:
             bad[key] = row
@@ -65,14 +69,14 @@ def _profile_facts(device: str, rows: Sequence) -> tuple[str, float | None, str]
         profile = load_profile(device)
         return profile.description, profile.peak_gflops or None, profile.peak_gflops_derivation
     except ConfigError:
-        peaks = [((r.record.get("job") or {}).get("peak_gflops")) for r in rows]
+        peaks = [r.record.job.peak_gflops for r in rows]
         peak = next((p for p in reversed(peaks) if p), None)
         return "(profile no longer present; figures from the records)", peak, ""
 
 
 def _fingerprint(rows: Sequence) -> dict:
     for row in reversed(rows):
-        fp = (((row.record.get("provenance") or {}).get("device") or {}).get("fingerprint"))
+        fp = row.record.provenance.device.fingerprint if row.record.provenance else {}
         if fp:
             return fp
     return {}
@@ -98,7 +102,7 @@ def build_device_report(store, device: str, runs: Sequence[str] | None = None, t
     description, peak, derivation = _profile_facts(device, rows)
     teacher_name, teacher_reason = analysis.find_teacher(entries, teacher)
     selection = (f"runs {', '.join(r.id for r in run_rows)} as asked" if runs else f"every stored run of {device}") + \
-        "; per model, backend and precision the newest successful job"
+        "; per model, backend, precision and dataset the newest successful job"
     return DeviceReport(
         device=device, description=description, peak_gflop_per_s=peak, peak_derivation=derivation,
         fingerprint=_fingerprint(ok_rows or rows), selection=selection, runs=refs, entries=entries,

@@ -9,51 +9,40 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 
-TOWERS = ("image", "text")
-RECALL_KEYS = tuple(f"{d}_retrieval_recall@{k}" for d in ("image", "text") for k in (1, 5, 10)) + ("mean_recall",)
-"""CLIP_benchmark's names, in the order tables show them."""
+from edge_bench.records.job import RECALL_KEYS, TOWERS
+from edge_bench.records.tower import TOWER_FIGURES
+
+FIGURE_NAMES = tuple(f.name for f in TOWER_FIGURES) + ("artifact_size_bytes",)
+"""Every per-tower column of the report, in order."""
 HOST_COMPUTED = "host-computed"
 """How `recall_source` starts when recall came from the device's artifact run on the host."""
 
 
 @dataclass(frozen=True)
 class TowerFigures:
-    """One tower's figures from one job (batch-1 latency, gallery throughput, memory, compute)."""
+    """One tower's figures from one job in report units: the record's TOWER_FIGURES plus the artifact size.
 
-    latency_median_ms: float | None
-    latency_mean_ms: float | None
-    latency_sd_ms: float | None
-    latency_p90_ms: float | None
-    latency_p99_ms: float | None
-    latency_min_ms: float | None
-    latency_max_ms: float | None
-    latency_n: int
-    latency_samples_ms: tuple[float, ...]
+    Every figure is an attribute by its name (`latency_median_ms`, `peak_rss_bytes`, ...): a figure
+    added to `edge_bench.records.tower.TOWER_FIGURES` appears here, in the JSON and in the CSV.
+    """
+
+    values: dict
+    """Figure name -> value (None when not measured)."""
+    latency_samples_ms: tuple[float, ...] = ()
     """Raw batch-1 samples, in the order they were taken."""
-    outliers: int
-    """Samples flagged by the MAD rule."""
-    first_inference_ms: float | None
-    load_ms: float | None
-    throughput_items_per_s: float | None
-    """Gallery throughput (images/s or texts/s) at `gallery_batch`."""
-    gallery_batch: int | None
-    peak_rss_bytes: int | None
-    artifact_size_bytes: int | None
-    """Size of the batch-1 artifact of the tower."""
-    flops: float | None
-    """FLOPs of one batch-1 inference."""
-    achieved_gflop_per_s: float | None
-    peak_share: float | None
-    """achieved_gflop_per_s over the device profile's peak, in [0, 1]."""
-    runtime: str
-    notes: tuple[str, ...]
+    notes: tuple[str, ...] = ()
     """Statistical notes of the runner: outliers, slow first run."""
-    thermal: dict
+    thermal: dict = field(default_factory=dict)
     """As recorded: `before`, `after` ({zone: deg C}), `governor`, `throttled`."""
 
+    def __getattr__(self, name: str):
+        values = self.__dict__.get("values")
+        if values is not None and name in values:
+            return values[name]
+        raise AttributeError(name)
 
-NO_TOWER = TowerFigures(**{f.name: None for f in fields(TowerFigures)}
-                          | {"latency_n": 0, "latency_samples_ms": (), "outliers": 0, "runtime": "", "notes": (), "thermal": {}})
+
+NO_TOWER = TowerFigures({name: None for name in FIGURE_NAMES} | {"latency_n": 0, "outliers": 0, "runtime": ""})
 """A tower a job does not have."""
 
 
@@ -85,14 +74,17 @@ class JobEntry:
     """'agrees', 'DISAGREES' or 'not checked' (device vs host run of the same artifact)."""
     verdict_message: str | None
     provenance: dict
+    ties: dict = field(default_factory=dict)
+    """Recall's tie figures (optimistic / pessimistic, tie-dependent queries), when any."""
 
     @property
     def label(self) -> str:
         return f"{self.model} {self.backend} {self.precision}"
 
     @property
-    def key(self) -> tuple[str, str, str]:
-        return (self.model, self.backend, self.precision)
+    def key(self) -> tuple[str, str, str, str]:
+        """model, backend, precision, dataset: a result on another dataset is another job."""
+        return (self.model, self.backend, self.precision, self.dataset)
 
     @property
     def untrained(self) -> bool:
@@ -223,11 +215,12 @@ class DeviceReport:
 
 @dataclass(frozen=True)
 class CompareRow:
-    """One model x backend x precision measured on both devices."""
+    """One model x backend x precision x dataset measured on both devices."""
 
     model: str
     backend: str
     precision: str
+    dataset: str
     a: JobEntry
     b: JobEntry
     latency_ratio: dict[str, tuple[float, float] | None]
@@ -261,5 +254,5 @@ class CompareReport:
     def message(self) -> str | None:
         if self.rows:
             return None
-        return (f"{self.a.device} and {self.b.device} share no successful job (same model, backend and precision): "
+        return (f"{self.a.device} and {self.b.device} share no successful job (same model, backend, precision and dataset): "
                 "nothing to compare")

@@ -7,18 +7,16 @@ Bump SCHEMA_VERSION on any change a reader would notice.
 
 from __future__ import annotations
 
-from dataclasses import asdict, fields
+from dataclasses import asdict
 
-from edge_bench.report.model import RECALL_KEYS, TOWERS, CompareReport, DeviceReport, JobEntry, TowerFigures
+from edge_bench.report.model import FIGURE_NAMES, RECALL_KEYS, TOWERS, CompareReport, DeviceReport, JobEntry, TowerFigures
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: per-tower figures follow edge_bench.records.tower.TOWER_FIGURES (adds rss_before_load_bytes); `ties`; compare rows name the dataset."""
 
 
 def _tower(t: TowerFigures) -> dict:
-    out = asdict(t)
-    out["latency_samples_ms"] = list(t.latency_samples_ms)
-    out["notes"] = list(t.notes)
-    return out
+    return {**t.values, "latency_samples_ms": list(t.latency_samples_ms), "notes": list(t.notes), "thermal": t.thermal}
 
 
 def entry_json(e: JobEntry, front: set[str]) -> dict:
@@ -28,7 +26,7 @@ def entry_json(e: JobEntry, front: set[str]) -> dict:
         "model": e.model, "backend": e.backend, "precision": e.precision,
         "dataset": e.dataset, "split": "test", "n_images": e.n_images, "n_captions": e.n_captions, "threads": e.threads,
         "recall_label": e.recall_label, "recall_source": e.recall_source,
-        "metrics": {k: e.recall[k] for k in RECALL_KEYS if k in e.recall},
+        "metrics": {k: e.recall[k] for k in RECALL_KEYS if k in e.recall}, "recall_ties": e.ties,
         "reference_metrics": {k: e.reference_recall[k] for k in RECALL_KEYS if k in e.reference_recall},
         "towers": {name: _tower(t) for name, t in e.towers.items()},
         "fidelity": {"vs_fp32_pytorch": e.fidelity, "verdict": e.verdict, "verdict_message": e.verdict_message},
@@ -67,7 +65,7 @@ def compare_json(c: CompareReport) -> dict:
     rows = []
     for row in c.rows:
         rows.append({
-            "model": row.model, "backend": row.backend, "precision": row.precision,
+            "model": row.model, "backend": row.backend, "precision": row.precision, "dataset": row.dataset,
             "a": entry_json(row.a, set()), "b": entry_json(row.b, set()),
             "latency_ratio_b_over_a": {t: (None if v is None else {"mean": v[0], "sd": v[1]}) for t, v in row.latency_ratio.items()},
             "throughput_ratio_b_over_a": row.throughput_ratio,
@@ -82,7 +80,7 @@ def compare_json(c: CompareReport) -> dict:
     }
 
 
-TOWER_COLUMNS = [f.name for f in fields(TowerFigures) if f.name not in ("latency_samples_ms", "notes", "thermal")]
+TOWER_COLUMNS = list(FIGURE_NAMES)
 CSV_COLUMNS = (["device", "job_id", "run_id", "model", "backend", "precision", "status", "reason", "phase", "dataset",
                 "n_images", "n_captions", "threads", "recall_label", "recall_source", *RECALL_KEYS, "fidelity_verdict",
                 "fidelity_image_cosine_mean", "fidelity_text_cosine_mean", "pareto_front"]
@@ -112,7 +110,7 @@ def device_csv_rows(r: DeviceReport) -> list[dict]:
     return rows
 
 
-COMPARE_CSV_COLUMNS = ["model", "backend", "precision", "device_a", "device_b"] + [
+COMPARE_CSV_COLUMNS = ["model", "backend", "precision", "dataset", "device_a", "device_b"] + [
     f"{t}_{m}" for t in TOWERS for m in ("latency_median_ms_a", "latency_median_ms_b", "latency_ratio_b_over_a",
                                            "latency_ratio_sd", "throughput_items_per_s_a", "throughput_items_per_s_b")
 ] + [f"{k}_{s}" for k in ("image_retrieval_recall@1", "text_retrieval_recall@1") for s in ("a", "b")] + [
@@ -123,7 +121,7 @@ def compare_csv_rows(c: CompareReport) -> list[dict]:
     """One row per shared job; one 'nothing-shared' row when there is none."""
     rows = []
     for row in c.rows:
-        out = {"model": row.model, "backend": row.backend, "precision": row.precision, "device_a": c.a.device,
+        out = {"model": row.model, "backend": row.backend, "precision": row.precision, "dataset": row.dataset, "device_a": c.a.device,
                "device_b": c.b.device, "status": "ok", "recall_label_a": row.a.recall_label, "recall_label_b": row.b.recall_label,
                "fidelity_verdict_a": row.a.verdict, "fidelity_verdict_b": row.b.verdict}
         for t in TOWERS:

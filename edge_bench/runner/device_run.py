@@ -1,53 +1,62 @@
-"""One plan on one device: the open transport, the models, and running one job end to end."""
+"""One plan on one device: the open transport, its executor, the models, and running one job end to end."""
 
 from __future__ import annotations
 
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
 import numpy as np
 
-from edge_bench.runner.plan import PlannedJob, RunPlan
+from edge_bench import paths
 from edge_bench.devices import CommandTimeout, ConnectionFailed, load_profile, open_transport
+from edge_bench.executors.base import Executor, executor_for
+from edge_bench.runner.plan import PlannedJob, RunPlan
 
 RUNTIME_MODULES = {
     "executorch": ("executorch", "executorch_numpy_runtime"),
     "tflite": ("ai_edge_litert", "tflite_runtime"),
     "coreml": ("coremltools",),
 }
+CONNECTION_ERRORS = (ConnectionFailed, CommandTimeout)
 Stage = Callable[..., None]
+ExecutorFactory = Callable[..., Executor]
+"""(profile, transport, local_root) -> the executor of a device."""
+
+
+def default_local_root() -> Path:
+    """Where the runner keeps its per-job working files on the host."""
+    return paths.cache_dir() / "runs"
 
 
 class DeviceRun:
     """Everything a run keeps open on one device."""
 
-    def __init__(self, plan: RunPlan, profile, transport, info: dict, cancel=None) -> None:
-        from edge_bench.runner.loop import default_local_root
-        from edge_bench.executors.session import DeviceSession
+    def __init__(self, plan: RunPlan, profile, transport, info: dict, cancel: threading.Event | None = None,
+                 executor_factory: ExecutorFactory | None = None) -> None:
         from edge_bench.data import load_dataset
-
-        import threading
 
         self.plan, self.profile, self.transport, self.info = plan, profile, transport, info
         self.cancel = cancel or threading.Event()
-        """Set by the user to stop the run; a running agent is stopped too."""
+        """Set by the user to stop the run; a running tower is stopped too."""
         self.dataset = load_dataset(plan.dataset, "test", data_dir=plan.data_dir, n_images=plan.n_images)
         self._calibration = None
         self._models: dict = {}
         self.local_root = default_local_root()
-        self.session = DeviceSession(transport, self.local_root)
+        self.executor: Executor = (executor_factory or executor_for)(profile, transport, self.local_root)
 
     @classmethod
     @contextmanager
-    def open(cls, plan: RunPlan, cancel=None) -> Iterator["DeviceRun"]:
-        """Load the profile, reach the device, read its fingerprint; close it afterwards."""
+    def open(cls, plan: RunPlan, cancel: threading.Event | None = None,
+             executor_factory: ExecutorFactory | None = None) -> Iterator["DeviceRun"]:
+        """Load the profile, reach the device, read its fingerprint once; close it afterwards."""
         profile = load_profile(plan.device)
         transport = open_transport(profile)
         try:
             transport.check()
             info = transport.info()
-            yield cls(plan, profile, transport, info, cancel)
+            yield cls(plan, profile, transport, info, cancel, executor_factory)
         finally:
             transport.close()
 
@@ -55,16 +64,15 @@ class DeviceRun:
     def remote(self) -> bool:
         return bool(getattr(self.transport, "remote", True))
 
-    @property
-    def android(self) -> bool:
-        return self.profile.transport == "adb"
-
     def runtime_gaps(self) -> dict[str, str]:
         """Backends this device or this host cannot do, with the reason."""
         from edge_bench.converters import get_converter
 
+        if self.executor.provides_artifacts:
+            return {}
         gaps = {}
         found = self.info.get("runtimes") or {}
+        checks_runtimes = self.executor.returns_embeddings  # native runners are named in the profile instead
         for backend, modules in RUNTIME_MODULES.items():
             try:
                 missing = get_converter(backend).missing()
@@ -72,9 +80,9 @@ class DeviceRun:
                 continue
             if missing:
                 gaps[backend] = f"this host cannot convert to {backend}: Python package {missing!r} is not installed"
-            elif not self.android and not any(found.get(m) for m in modules):
+            elif checks_runtimes and not any(found.get(m) for m in modules):
                 gaps[backend] = f"no {backend} runtime on {self.profile.name} (looked for {', '.join(modules)})"
-            elif backend == "coreml" and not self.android and self.info.get("system") != "Darwin":
+            elif backend == "coreml" and checks_runtimes and self.info.get("system") != "Darwin":
                 gaps[backend] = f"Core ML runs only on macOS/iOS; {self.profile.name} runs {self.info.get('system')}"
         return gaps
 
@@ -94,14 +102,17 @@ class DeviceRun:
             self._calibration = load_dataset(self.plan.dataset, "val", data_dir=self.plan.data_dir, n_images=32)
         return self._calibration
 
-    def run_job(self, job: PlannedJob, job_id: str, stage: Stage) -> dict:
-        """Convert, push, run both towers, and build the record of one job."""
-        from edge_bench.runner.job_run import run_job
+    def batch_sizes(self) -> tuple[int, ...]:
+        return (1,) if self.plan.gallery_batch == 1 else (1, self.plan.gallery_batch)
 
-        return run_job(self, job, job_id, stage)
+    def artifacts(self, model, job: PlannedJob):
+        """The job's artifact set: converted (cached) on this host, or the scripted executor's stand-ins."""
+        if self.executor.provides_artifacts:
+            folder = self.local_root / "scripted-artifacts" / f"{job.model}-{job.backend}-{job.precision}"
+            return self.executor.artifacts(model, job.backend, job.precision, folder, self.batch_sizes())
+        from edge_bench.converters import convert
 
-
-CONNECTION_ERRORS = (ConnectionFailed, CommandTimeout)
+        return convert(model, job.backend, job.precision, batch_sizes=self.batch_sizes(), dataset=self.calibration())
 
 
 def save_embeddings(folder: Path, **arrays: np.ndarray) -> dict[str, str]:

@@ -1,10 +1,10 @@
-"""The benchmark runner: plan -> convert -> push -> agent per tower -> statistics, recall -> store.
+"""The run loop: plan -> artifacts -> each tower through the device's executor -> recall -> store.
 
 The runner prints nothing: it emits events (edge_bench.runner.events) and
-writes one store row per job. A job that fails (the agent failed, the
-connection was cut, the device timed out) is recorded as failed with its
-reason and the run goes on; `resume=True` runs only what the newest run of the
-same plan is missing.
+writes one store row per job, a typed `JobRecord`. A job that fails (the tower
+failed, the connection was cut, the device timed out) is recorded as failed
+with its reason and the run goes on; `resume=True` runs only what the newest
+run of the same plan is missing.
 """
 
 from __future__ import annotations
@@ -12,12 +12,14 @@ from __future__ import annotations
 import threading
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable
 
-from edge_bench.runner.events import Event, JobFinished, JobStage, JobStarted, RunFinished, RunStarted
-from edge_bench.runner.plan import PlannedJob, RunPlan, expand
 from edge_bench.errors import EdgeBenchError
+from edge_bench.records.job import Failure, JobIdentity, JobRecord
+from edge_bench.runner.device_run import DeviceRun, ExecutorFactory
+from edge_bench.runner.events import Event, JobFinished, JobStage, JobStarted, RunFinished, RunStarted
+from edge_bench.runner.job_run import run_job
+from edge_bench.runner.plan import PlannedJob, RunPlan, expand
 from edge_bench.store import Store
 
 
@@ -35,16 +37,16 @@ class Runner:
     """Runs plans on devices and stores the records."""
 
     def __init__(self, store: Store | None = None, on_event: Callable[[Event], None] | None = None,
-                 cancel: threading.Event | None = None) -> None:
+                 cancel: threading.Event | None = None, executor_factory: ExecutorFactory | None = None) -> None:
         self.store = store or Store()
         self.emit = on_event or (lambda event: None)
         self.cancel = cancel or threading.Event()
+        self.executor_factory = executor_factory
+        """(profile, transport, local_root) -> Executor; None = the device's own (agent or native runners)."""
 
     def run(self, plan: RunPlan, resume: bool = False) -> RunOutcome:
         """Run every job of the plan that is not done yet; return the outcome."""
-        from edge_bench.runner.device_run import DeviceRun
-
-        with DeviceRun.open(plan, self.cancel) as device:
+        with DeviceRun.open(plan, self.cancel, self.executor_factory) as device:
             jobs = expand(plan, device.profile.backends, device.runtime_gaps())
             run, done = self._run_row(plan, resume)
             self.emit(RunStarted(run.id, plan.device, tuple(jobs), resume and bool(done), tuple(sorted(done))))
@@ -77,49 +79,38 @@ class Runner:
                 return previous, done
         return self.store.create_run(plan.device, plan.key(), plan.as_dict(), __version__), set()
 
-    def _one(self, device, run_id: str, job: PlannedJob) -> tuple[str, str | None]:
+    def _one(self, device: DeviceRun, run_id: str, job: PlannedJob) -> tuple[str, str | None]:
         from edge_bench.store.db import now
 
-        meta = {"model": job.model, "backend": job.backend, "precision": job.precision, "device": device.profile.name,
-                "dataset": device.plan.dataset}
+        plain = JobIdentity(key=job.key, model=job.model, backend=job.backend, precision=job.precision,
+                            device=device.profile.name, dataset=device.plan.dataset)
         started = now()
         if job.skip:
-            row = self.store.add_job(run_id, job.key, meta, "skipped", {"job": meta, "status": "skipped", "reason": job.skip},
-                                     error=job.skip, started=started)
+            record = JobRecord(job=plain, status="skipped", failure=Failure(None, job.skip))
+            row = self.store.add_job(run_id, record, started=started)
             self.emit(JobFinished(run_id, job, "skipped", job.skip, job_row_id=row.id))
             return "skipped", row.id
         stage = lambda name, detail="": self.emit(JobStage(run_id, job, name, detail))  # noqa: E731
         try:
-            record = device.run_job(job, f"{run_id}-{uuid.uuid4().hex[:6]}", stage)
+            record = run_job(device, job, f"{run_id}-{uuid.uuid4().hex[:6]}", stage)
         except EdgeBenchError as exc:
-            record = {"job": meta, "status": "failed", "reason": exc.one_line(), "phase": getattr(exc, "phase", None)}
-        status = record["status"]
-        reason = record.get("reason")
-        row = self.store.add_job(run_id, job.key, meta, status, record, error=reason, started=started)
-        self.emit(JobFinished(run_id, job, status, reason, _summary(record), row.id))
-        return status, row.id
+            record = JobRecord(job=plain, status="failed", failure=Failure(getattr(exc, "phase", None), exc.one_line()))
+        row = self.store.add_job(run_id, record, started=started)
+        self.emit(JobFinished(run_id, job, record.status, record.reason, summary(record), row.id))
+        return record.status, row.id
 
 
-def _summary(record: dict) -> dict:
+def summary(record: JobRecord) -> dict:
     """The few figures a progress display shows for a finished job."""
-    towers = record.get("towers") or {}
     out = {}
-    for tower, data in towers.items():
-        latency = (data.get("latency") or {}).get("median")
-        if latency is not None:
-            out[f"{tower}_ms"] = latency * 1e3
-        ips = (data.get("gallery") or {}).get("items_per_s")
+    for tower in ("image", "text"):
+        ms = record.median_ms(tower)
+        if ms is not None:
+            out[f"{tower}_ms"] = ms
+        ips = record.items_per_s(tower)
         if ips:
             out[f"{tower}_per_s"] = ips
-    recall = record.get("recall") or {}
-    if "image_retrieval_recall@1" in recall:
-        out["t2i_r1"] = recall["image_retrieval_recall@1"]
-        out["i2t_r1"] = recall["text_retrieval_recall@1"]
+    if record.recall("image") is not None:
+        out["t2i_r1"] = record.recall("image")
+        out["i2t_r1"] = record.recall("text")
     return out
-
-
-def default_local_root() -> Path:
-    """Where the runner keeps its per-job working files on the host."""
-    from edge_bench import paths
-
-    return paths.cache_dir() / "runs"

@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from edge_bench.errors import StoreError
+from edge_bench.records.job import JobRecord
 from edge_bench.store.migrations import migrate
 
 
@@ -51,7 +52,8 @@ class JobRow:
     error: str | None
     started: str | None
     finished: str | None
-    record: dict
+    record: JobRecord
+    """The typed record (rows of older schemas are upgraded on read)."""
 
 
 class Store:
@@ -90,16 +92,16 @@ class Store:
         with self.db:
             self.db.execute("UPDATE runs SET status = ? WHERE id = ?", (status, run_id))
 
-    def add_job(self, run_id: str, key: str, meta: dict, status: str, record: dict, error: str | None = None,
-                started: str | None = None) -> JobRow:
+    def add_job(self, run_id: str, record: JobRecord, started: str | None = None) -> JobRow:
         """Append one job's record (jobs are never overwritten: a re-run adds a row)."""
-        row = JobRow(f"j{uuid.uuid4().hex[:10]}", run_id, key, meta["model"], meta["backend"], meta["precision"],
-                     meta["device"], meta["dataset"], status, error, started, now(), record)
+        job = record.job
+        row = JobRow(f"j{uuid.uuid4().hex[:10]}", run_id, job.key, job.model, job.backend, job.precision,
+                     job.device, job.dataset, record.status, record.reason, started, now(), record)
         with self.db:
             self.db.execute(
                 "INSERT INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (row.id, run_id, key, row.model, row.backend, row.precision, row.device, row.dataset, status, error,
-                 started, row.finished, json.dumps(record, default=_json_default)),
+                (row.id, run_id, job.key, row.model, row.backend, row.precision, row.device, row.dataset, row.status,
+                 row.error, started, row.finished, json.dumps(record.to_json(), default=_json_default)),
             )
         return row
 
@@ -140,7 +142,11 @@ class Store:
         return RunRow(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], r[6])
 
     def _job(self, r) -> JobRow:
-        return JobRow(*r[:12], json.loads(r[12]))
+        try:
+            data = json.loads(r[12])
+        except ValueError:
+            data = {"status": "failed", "reason": "the stored record is not valid JSON"}
+        return JobRow(*r[:12], JobRecord.from_json(data))
 
 
 def _json_default(value):
