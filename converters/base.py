@@ -9,6 +9,8 @@ calls `register_converter`.
 
 from __future__ import annotations
 
+import importlib
+import importlib.metadata
 import importlib.util
 import platform
 import warnings
@@ -128,6 +130,14 @@ _REGISTRY: dict[str, type[Converter]] = {}
 _LOADED = False
 
 
+BUILTIN_BACKENDS = ("edge_bench.converters.executorch_backend", "edge_bench.converters.coreml_backend",
+                    "edge_bench.converters.tflite_backend")
+"""Backend modules that register the built-in converters (in the order `--backend all` converts);
+they come in through the same door as plugins."""
+PLUGIN_GROUP = "edge_bench.backends"
+"""Entry-point group of third-party backends: each names a module that calls `register_converter` on import."""
+
+
 def register_converter(cls: type[Converter]) -> type[Converter]:
     """Class decorator: add a backend to the registry under `cls.name` (a second one wins, with a warning)."""
     if cls.name in _REGISTRY and _REGISTRY[cls.name] is not cls:
@@ -142,9 +152,10 @@ def _load_backends() -> None:
         _LOADED = True
         # Each backend module registers itself on import; none imports its toolchain here.
         # Import order is the order `--backend all` converts in.
-        from edge_bench.converters import executorch_backend  # noqa: F401
-        from edge_bench.converters import coreml_backend  # noqa: F401
-        from edge_bench.converters import tflite_backend  # noqa: F401
+        for name in BUILTIN_BACKENDS:
+            importlib.import_module(name)
+        for entry in importlib.metadata.entry_points(group=PLUGIN_GROUP):
+            entry.load()
 
 
 def list_backends() -> list[str]:

@@ -14,6 +14,7 @@ import numpy as np
 
 from edge_bench.data import RetrievalSet
 from edge_bench.models import ClipModel
+from edge_bench.models.encode import encode
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total)."""
@@ -54,20 +55,6 @@ class EvalResult:
         out["images_per_s"] = self.images_per_s
         out["texts_per_s"] = self.texts_per_s
         return out
-
-
-def encode(module, inputs: np.ndarray, batch_size: int, prepare, on_batch=None) -> np.ndarray:
-    """Run a tower over inputs in batches: (N, D) float32."""
-    import torch
-
-    chunks = []
-    with torch.inference_mode():
-        for start in range(0, len(inputs), batch_size):
-            batch = torch.from_numpy(prepare(inputs[start : start + batch_size]))
-            chunks.append(module(batch).float().numpy())
-            if on_batch is not None:
-                on_batch(min(start + batch_size, len(inputs)), len(inputs))
-    return np.concatenate(chunks) if chunks else np.zeros((0, 0), dtype=np.float32)
 
 
 def embed_dataset(

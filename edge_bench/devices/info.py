@@ -7,12 +7,16 @@ facts are read by a POSIX shell script and parsed here with the same code.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import json
 from pathlib import Path
 
 from edge_bench.agent import fingerprint
-from edge_bench.devices.base import Transport
 from edge_bench.errors import DeviceError
+
+if TYPE_CHECKING:
+    from edge_bench.devices.base import Transport
 
 FINGERPRINT_TIMEOUT_S = 60.0
 

@@ -4,7 +4,7 @@ Implementations: `AgentExecutor` (the Python agent, over any transport),
 `NativeExecutor` (the runtimes' own runners, for devices without Python, such
 as Android phones) and `ScriptedExecutor` (tests of planning, storing,
 resuming, reporting and the TUI, with no runtime and no timing noise).
-`executor_for` picks one from the device's capability, not its transport name.
+`edge_bench.executors.choose.executor_for` picks one from the device's capability, not its transport name.
 """
 
 from __future__ import annotations
@@ -94,14 +94,3 @@ class Executor(Protocol):
 
     def run_tower(self, request: TowerRequest, cancel: threading.Event) -> TowerOutcome:
         """Measure one tower; raise TowerFailed when it ran and stopped, a transport error when the link broke."""
-
-
-def executor_for(profile, transport, local_root: Path) -> Executor:
-    """The executor a device's capabilities call for: the agent where it has a Python, else its native runners."""
-    if transport.python:
-        from edge_bench.executors.agent import AgentExecutor
-
-        return AgentExecutor(transport, local_root)
-    from edge_bench.executors.native import NativeExecutor
-
-    return NativeExecutor(transport, profile, local_root)

@@ -38,7 +38,7 @@ def binding_score(model, dataset, batch_size: int = 64) -> float:
     from PIL import Image
 
     from edge_bench.data.preprocess import normalize, resize_crop
-    from edge_bench.evaluate import encode
+    from edge_bench.models.encode import encode
 
     index, twins = swapped_twins(dataset)
     if not index:

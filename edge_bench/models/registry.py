@@ -7,6 +7,8 @@ one by name and, given a file, loads its weights.
 from __future__ import annotations
 
 import fnmatch
+import importlib
+import importlib.metadata
 import warnings
 from pathlib import Path
 
@@ -15,6 +17,12 @@ from edge_bench.models.base import ClipModel, ModelSpec
 
 _REGISTRY: dict[str, ModelSpec] = {}
 _LOADED = False
+
+
+BUILTIN_FAMILIES = ("edge_bench.models.builtin", "edge_bench.models.openclip", "edge_bench.models.tinyclip")
+"""Family modules that register the built-in entries; they come in through the same door as plugins."""
+PLUGIN_GROUP = "edge_bench.models"
+"""Entry-point group of third-party families: each names a module that calls `register_model` on import."""
 
 
 def register_model(spec: ModelSpec) -> ModelSpec:
@@ -32,8 +40,10 @@ def _load_families() -> None:
     # Each family module registers its entries on import. The flag is set after
     # the imports: a second thread arriving meanwhile waits on the import lock
     # instead of seeing a half-filled registry.
-    from edge_bench.models import builtin, openclip, tinyclip  # noqa: F401
-
+    for name in BUILTIN_FAMILIES:
+        importlib.import_module(name)
+    for entry in importlib.metadata.entry_points(group=PLUGIN_GROUP):
+        entry.load()
     _LOADED = True
 
 

@@ -11,7 +11,8 @@ import numpy as np
 
 from edge_bench import paths
 from edge_bench.devices import CommandTimeout, ConnectionFailed, load_profile, open_transport
-from edge_bench.executors.base import Executor, executor_for
+from edge_bench.executors.base import Executor
+from edge_bench.executors.choose import executor_for
 from edge_bench.runner.plan import PlannedJob, RunPlan
 
 RUNTIME_MODULES = {

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import Model, Runtime, RuntimeMissing, missing, register
+from .base import Model, Runtime, RuntimeMissing, missing, register
 
 _ARRAY_TYPES = {65568: "float32", 65600: "float64", 65552: "float16", 131104: "int32", 131080: "int8"}
 """coremltools ArrayFeatureType.ArrayDataType values to numpy dtype names."""

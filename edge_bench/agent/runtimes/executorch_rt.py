@@ -16,7 +16,7 @@ import importlib.util
 
 import numpy as np
 
-from . import Model, Runtime, missing, register, scalar_type_name
+from .base import Model, Runtime, missing, register, scalar_type_name
 
 
 def _method_name(names: list[str]) -> str:

@@ -10,7 +10,7 @@ import importlib
 
 import numpy as np
 
-from . import Model, Runtime, missing, register
+from .base import Model, Runtime, missing, register
 
 
 class _InterpreterModel(Model):
