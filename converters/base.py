@@ -35,7 +35,7 @@ class TowerJob:
 
     tower: str
     """'image' or 'text'."""
-    module: "torch.nn.Module"  # noqa: F821
+    module: "torch.nn.Module"  # noqa: F821  (torch is imported lazily; the name is for readers and type checkers)
     """The eager tower, in eval mode."""
     example: np.ndarray
     """A real input batch of the artifact's static shape (float32 pixels or int32 tokens)."""

@@ -19,7 +19,7 @@ os.environ["EDGE_BENCH_HOME"] = str(_SESSION_HOME)
 os.environ.setdefault("TQDM_DISABLE", "1")
 
 
-def pytest_sessionfinish(session, exitstatus):  # noqa: ARG001
+def pytest_sessionfinish(session, exitstatus):  # noqa: ARG001  (the signature is fixed by the caller)
     """Remove the session's home (converted artifacts, caches: hundreds of MB) unless asked to keep it."""
     if not os.environ.get("EDGE_BENCH_KEEP_TEST_HOME"):
         shutil.rmtree(_SESSION_HOME, ignore_errors=True)

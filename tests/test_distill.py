@@ -107,7 +107,7 @@ def test_distill_cli_bad_teacher_weights_one_line(tmp_path, setup, message):
         capture_output=True, text=True, timeout=600,
     )
     assert out.returncode == 1
-    errors = [l for l in out.stderr.splitlines() if l.startswith("edge-bench: error")]
+    errors = [line for line in out.stderr.splitlines() if line.startswith("edge-bench: error")]
     assert len(errors) == 1 and message in errors[0], out.stderr[-1500:]
     assert not (tmp_path / "o.safetensors").exists()
 

@@ -45,7 +45,7 @@ def test_mismatched_checkpoint(tmp_path):
 
 
 def test_open_clip_checkpoint_loads(tmp_path):
-    from edge_bench import _torchvision_compat  # noqa: F401
+    from edge_bench import _torchvision_compat  # noqa: F401  (imported for its side effect (the torchvision schema shim))
     import open_clip
 
     torch.manual_seed(1)
@@ -61,7 +61,7 @@ def test_open_clip_checkpoint_loads(tmp_path):
 
 
 def test_hugging_face_folder_loads(tmp_path):
-    from edge_bench import _torchvision_compat  # noqa: F401
+    from edge_bench import _torchvision_compat  # noqa: F401  (imported for its side effect (the torchvision schema shim))
     from transformers import CLIPModel
 
     from edge_bench.models.tinyclip import _config

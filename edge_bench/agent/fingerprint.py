@@ -116,7 +116,7 @@ def snapshot() -> dict:
 
 def build(snap: dict) -> dict:
     """The fingerprint described by a snapshot (Python or shell)."""
-    cmd = lambda command: snap.get("cmd:" + command, "").strip()  # noqa: E731
+    cmd = lambda command: snap.get("cmd:" + command, "").strip()  # noqa: E731  (a one-line local helper reads better as a lambda)
     processors, extra = _cpuinfo(snap.get("/proc/cpuinfo", ""))
     cores = len(processors) or _int(cmd("sysctl -n hw.ncpu")) or _count_online(snap.get("/sys/devices/system/cpu/online", ""))
     return {
@@ -204,7 +204,7 @@ def _frequencies(snap: dict) -> dict:
         match = re.match(r"/sys/devices/system/cpu/cpu(\d+)/cpufreq/(\w+)$", path)
         if match:
             per_cpu.setdefault(int(match.group(1)), {})[match.group(2)] = text.strip()
-    mhz = lambda cpu, key: round(int(cpu[key]) / 1000) if cpu.get(key, "").isdigit() else None  # noqa: E731
+    mhz = lambda cpu, key: round(int(cpu[key]) / 1000) if cpu.get(key, "").isdigit() else None  # noqa: E731  (a one-line local helper reads better as a lambda)
     table = [{"cpu": n, "min_mhz": mhz(c, "cpuinfo_min_freq"), "max_mhz": mhz(c, "cpuinfo_max_freq"),
               "cur_mhz": mhz(c, "scaling_cur_freq"), "governor": c.get("scaling_governor")} for n, c in sorted(per_cpu.items())]
     governors = sorted({row["governor"] for row in table if row["governor"]})

@@ -35,7 +35,7 @@ def _output_dir(data: dict) -> Path:
 
 
 def _on_sigterm(result: ResultFile):
-    def handler(signum, frame):  # noqa: ARG001
+    def handler(signum, frame):  # noqa: ARG001  (the signature is fixed by the caller)
         raise AgentError(result.phase, f"terminated by signal {signum} during {result.phase}")
 
     return handler

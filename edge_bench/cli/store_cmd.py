@@ -26,7 +26,7 @@ def runs_command(
         table.add_column(column)
     for run in store.runs(device=device, limit=limit):
         jobs = store.jobs(run_id=run.id)
-        count = lambda s: str(sum(1 for j in jobs if j.status == s))  # noqa: E731
+        count = lambda s: str(sum(1 for j in jobs if j.status == s))  # noqa: E731  (a one-line local helper reads better as a lambda)
         models = ", ".join(run.plan.get("models", []))
         table.add_row(run.id, run.created.replace("+00:00", ""), run.device, run.status, count("ok"), count("failed"),
                       count("skipped"), models)

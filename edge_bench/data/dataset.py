@@ -22,7 +22,7 @@ class RetrievalSet:
     """Every caption of the split, grouped by image."""
     caption_image: np.ndarray
     """For each caption, the index of its image (int64)."""
-    load_image: Callable[[int], "PIL.Image.Image"]  # noqa: F821
+    load_image: Callable[[int], "PIL.Image.Image"]  # noqa: F821  (torch is imported lazily; the name is for readers and type checkers)
     """Opens image i as an RGB PIL image."""
     fingerprint: str
     """Identifies the content (for cache keys)."""

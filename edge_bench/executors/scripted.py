@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, ClassVar
@@ -105,8 +104,11 @@ class ScriptedExecutor:
         median = s.median_ms(key) / 1e3
         seed = int(hashlib.sha256(repr((key, s.seed)).encode()).hexdigest()[:8], 16)
         rng = np.random.default_rng(seed)
-        samples = (median * (1 + s.spread * (rng.random(s.runs) * 2 - 1))).tolist()
-        samples[len(samples) // 2] = median
+        pairs = (s.runs - 1) // 2  # samples in pairs mirrored about the median, the middle one(s) at it: exact median
+        offsets = rng.random(pairs)
+        offsets = np.concatenate([offsets, -offsets, np.zeros(s.runs - 2 * pairs)])
+        rng.shuffle(offsets)
+        samples = (median * (1 + s.spread * offsets)).tolist()
         reference = request.extra["reference"]
         n = len(reference)
         batch = request.gallery.batch if request.gallery else 1

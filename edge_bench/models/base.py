@@ -17,7 +17,7 @@ CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
 
 
-def l2_normalize(x: "torch.Tensor") -> "torch.Tensor":  # noqa: F821
+def l2_normalize(x: "torch.Tensor") -> "torch.Tensor":  # noqa: F821  (torch is imported lazily; the name is for readers and type checkers)
     """Rows scaled to unit length, written with ops every edge converter lowers (no F.normalize clamp)."""
     import torch
 
@@ -75,8 +75,8 @@ class ClipModel:
 
     name: str
     family: str
-    image_encoder: "torch.nn.Module"  # noqa: F821
-    text_encoder: "torch.nn.Module"  # noqa: F821
+    image_encoder: "torch.nn.Module"  # noqa: F821  (torch is imported lazily; the name is for readers and type checkers)
+    text_encoder: "torch.nn.Module"  # noqa: F821  (torch is imported lazily; the name is for readers and type checkers)
     tokenizer: Tokenizer
     preprocess: Preprocess
     embed_dim: int

@@ -70,7 +70,7 @@ def _config(name: str):
 
 def _builder(name: str):
     def build(weights: Path | None) -> ClipModel:
-        from edge_bench import _torchvision_compat  # noqa: F401
+        from edge_bench import _torchvision_compat  # noqa: F401  (imported for its side effect (the torchvision schema shim))
         from transformers import CLIPModel
         from transformers.utils import logging as hf_logging
 

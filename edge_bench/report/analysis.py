@@ -99,7 +99,7 @@ def thermal_notes(entries: Sequence[JobEntry]) -> list[str]:
         before = _temps(towers[0].thermal, "before") if towers else []
         after = _temps(towers[-1].thermal, "after") if towers else []
         if before or after:
-            fmt = lambda v: f"{max(v):.1f} °C" if v else "?"  # noqa: E731
+            fmt = lambda v: f"{max(v):.1f} °C" if v else "?"  # noqa: E731  (a one-line local helper reads better as a lambda)
             lines.append(f"{e.label}: hottest zone {fmt(before)} before, {fmt(after)} after")
     if entries and not any(" °C " in line for line in lines):
         lines.insert(0, "no temperatures recorded: the device exposes no thermal zones to edge-bench "

@@ -7,9 +7,8 @@ text-to-image, `text_retrieval_recall@k` image-to-text).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
-from edge_bench.records.job import RECALL_KEYS, TOWERS
 from edge_bench.records.tower import TOWER_FIGURES
 
 FIGURE_NAMES = tuple(f.name for f in TOWER_FIGURES) + ("artifact_size_bytes",)

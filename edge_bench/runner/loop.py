@@ -90,7 +90,7 @@ class Runner:
             row = self.store.add_job(run_id, record, started=started)
             self.emit(JobFinished(run_id, job, "skipped", job.skip, job_row_id=row.id))
             return "skipped", row.id
-        stage = lambda name, detail="": self.emit(JobStage(run_id, job, name, detail))  # noqa: E731
+        stage = lambda name, detail="": self.emit(JobStage(run_id, job, name, detail))  # noqa: E731  (a one-line local helper reads better as a lambda)
         try:
             record = run_job(device, job, f"{run_id}-{uuid.uuid4().hex[:6]}", stage)
         except EdgeBenchError as exc:

@@ -141,7 +141,7 @@ are already in the converter cache, and everything converted so far.
 
     def read_form(self) -> PlanForm:
         """The form as the widgets hold it now."""
-        value = lambda wid: self.query_one(f"#{wid}", Input).value  # noqa: E731
+        value = lambda wid: self.query_one(f"#{wid}", Input).value  # noqa: E731  (a one-line local helper reads better as a lambda)
         return PlanForm(
             device=str(self.query_one("#device", Select).value), models=self.query_one("#models", TickList).ticked,
             backends=self.query_one("#backends", TickList).ticked,
