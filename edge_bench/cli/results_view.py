@@ -49,10 +49,15 @@ def _notes(record, notes: set) -> None:
 
 
 def speed_table(rows, title: str) -> Table:
-    """Per job: batch-1 latency per tower (median, p90), gallery throughput, load time, peak memory."""
+    """Per job: batch-1 latency per tower (median, p90), gallery throughput, load time, memory.
+
+    Memory leads with the model's own increment (peak minus the runtime's baseline), then the baseline and
+    the process peak; the caption says what each runtime's baseline holds.
+    """
     mixed = len(datasets(rows)) > 1
     table = Table(title=title)
-    for column in ("job", "img ms", "p90", "txt ms", "p90", "img/s", "txt/s", "load s", "MiB"):
+    baselines: dict[str, str] = {}
+    for column in ("job", "img ms", "p90", "txt ms", "p90", "img/s", "txt/s", "load s", "model MiB", "base MiB", "peak MiB"):
         table.add_column(column, justify="left" if column == "job" else "right")
     for row in rows:
         label = job_label(row, mixed)
@@ -63,9 +68,16 @@ def speed_table(rows, title: str) -> Table:
             continue
         img, txt = r.tower("image"), r.tower("text")
         p90 = [None if t.latency.p90 is None else t.latency.p90 * 1e3 for t in (img, txt)]
+        increment, baseline, peak = r.memory_bytes()
+        runtime = img.runtime
+        if runtime.name:
+            baselines[runtime.name] = runtime.baseline_holds
         table.add_row(label, _ms(r.median_ms("image")), _ms(p90[0]), _ms(r.median_ms("text")), _ms(p90[1]),
                       _num(r.items_per_s("image"), "{:.0f}"), _num(r.items_per_s("text"), "{:.0f}"),
-                      _num(r.load_s(), "{:.2f}"), _mib(r.peak_bytes()))
+                      _num(r.load_s(), "{:.2f}"), _mib(increment), _mib(baseline), _mib(peak))
+    if baselines:
+        table.caption = "model = peak - base; base = RSS before the model loads: " + "; ".join(
+            f"{name}: {holds}" for name, holds in sorted(baselines.items()))
     return table
 
 

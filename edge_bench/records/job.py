@@ -227,6 +227,14 @@ class JobRecord:
         peaks = [self.tower(t).memory.peak_bytes or 0 for t in TOWERS]
         return max(peaks) or None
 
+    def memory_bytes(self) -> tuple[int | None, int | None, int | None]:
+        """(model increment, runtime baseline, process peak) of the tower with the higher peak."""
+        towers = [self.tower(t).memory for t in TOWERS if self.tower(t).memory.peak_bytes]
+        if not towers:
+            return None, None, None
+        m = max(towers, key=lambda mem: mem.peak_bytes)
+        return m.model_increment_bytes, m.rss_before_load_bytes, m.peak_bytes
+
     def load_s(self) -> float | None:
         values = [self.tower(t).load_s for t in TOWERS if self.tower(t).load_s is not None]
         return sum(values) if values else None

@@ -91,6 +91,13 @@ class Memory:
         """The process peak: VmHWM where known, else the PSS at the end (the one rule every reader uses)."""
         return self.peak_rss_bytes or self.pss_end_bytes
 
+    @property
+    def model_increment_bytes(self) -> int | None:
+        """What the model itself adds: the process peak minus the runtime's baseline (RSS before load)."""
+        if self.peak_bytes is None or self.rss_before_load_bytes is None:
+            return None
+        return max(0, self.peak_bytes - self.rss_before_load_bytes)
+
 
 @dataclass(frozen=True)
 class Thermal:
@@ -132,6 +139,21 @@ class RuntimeInfo:
     @property
     def label(self) -> str:
         return " ".join(str(v) for v in (self.name or self.backend, self.version) if v)
+
+    @property
+    def baseline_holds(self) -> str:
+        """What the runner's memory before the model loads consists of, in words."""
+        return BASELINES.get(self.name or "", "the runner process and its runtime")
+
+
+BASELINES = {
+    "executorch-pybind": "the ExecuTorch Python runtime, which imports torch",
+    "executorch-numpy": "the torch-free ExecuTorch numpy runtime",
+    "ai-edge-litert": "the LiteRT interpreter and numpy",
+    "tflite-runtime": "the tflite_runtime interpreter and numpy",
+    "coremltools": "coremltools and its dependencies",
+}
+"""Runtime name -> what the memory baseline (RSS before load) holds."""
 
 
 @dataclass(frozen=True)
@@ -209,8 +231,9 @@ TOWER_FIGURES: tuple[Figure, ...] = (
     Figure("load_ms", "load ms", lambda t: _ms(t.load_s)),
     Figure("throughput_items_per_s", "items/s", lambda t: t.gallery.items_per_s, ".0f"),
     Figure("gallery_batch", "batch", lambda t: t.gallery.batch, "d"),
-    Figure("peak_rss_bytes", "peak bytes", lambda t: t.memory.peak_bytes, "d"),
+    Figure("model_increment_bytes", "model bytes", lambda t: t.memory.model_increment_bytes, "d"),
     Figure("rss_before_load_bytes", "baseline bytes", lambda t: t.memory.rss_before_load_bytes, "d"),
+    Figure("peak_rss_bytes", "peak bytes", lambda t: t.memory.peak_bytes, "d"),
     Figure("flops", "FLOPs", lambda t: t.flops, ".3g"),
     Figure("achieved_gflop_per_s", "GFLOP/s", lambda t: t.achieved_gflops, ".1f"),
     Figure("peak_share", "peak share", lambda t: t.peak_share, ".3f"),

@@ -70,14 +70,15 @@ def resources_table(report: DeviceReport) -> Table:
         i, t = e.figures("image"), e.figures("text")
         load = sum(v for v in (i.load_ms, t.load_ms) if v) or None
         peak = max((v for v in (i.peak_rss_bytes, t.peak_rss_bytes) if v), default=None)
+        model = max((v for v in (i.model_increment_bytes, t.model_increment_bytes) if v is not None), default=None)
         size = sum(v for v in (i.artifact_size_bytes, t.artifact_size_bytes) if v) or None
         rows.append((e.label, fmt.num(i.throughput_items_per_s), fmt.num(t.throughput_items_per_s), str(i.gallery_batch or fmt.DASH),
-                     fmt.num(load), fmt.mib(peak), fmt.mib(size), fmt.num(i.achieved_gflop_per_s), _share(i.peak_share),
+                     fmt.num(load), fmt.mib(model), fmt.mib(peak), fmt.mib(size), fmt.num(i.achieved_gflop_per_s), _share(i.peak_share),
                      fmt.num(t.achieved_gflop_per_s), _share(t.peak_share)))
     peak = f"{report.peak_gflop_per_s:g} GFLOP/s" if report.peak_gflop_per_s else "unknown (no peak_gflops in the profile)"
-    return Table(("job", "img/s", "txt/s", "batch", "load ms", "peak MiB", "size MiB", "img GF/s", "img %pk", "txt GF/s", "txt %pk"),
+    return Table(("job", "img/s", "txt/s", "batch", "load ms", "model MiB", "peak MiB", "size MiB", "img GF/s", "img %pk", "txt GF/s", "txt %pk"),
                  tuple(rows), title="Throughput, load, memory, size, compute",
-                 caption=f"gallery throughput at the batch shown; load = both towers' batch-1 load; peak = highest peak RSS "
+                 caption=f"gallery throughput at the batch shown; load = both towers' batch-1 load; model = the model's own memory (peak minus the runtime's RSS before load); peak = highest peak RSS "
                          f"of the two tower processes; size = both batch-1 artifacts; GF/s achieved at batch 1 and its share "
                          f"(%pk) of the device's peak, {peak}")
 
