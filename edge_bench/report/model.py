@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from edge_bench.records.job import RECALL_KEYS as RECALL_KEYS  # re-exported for the report modules
+from edge_bench.records.job import TOWERS as TOWERS  # re-exported for the report modules
 from edge_bench.records.tower import TOWER_FIGURES
 
 FIGURE_NAMES = tuple(f.name for f in TOWER_FIGURES) + ("artifact_size_bytes",)
