@@ -3,7 +3,7 @@
 A side is every successful job whose axis value is A (or B); jobs pair up
 when everything but the axis matches (model, backend, precision, device,
 dataset). Latency ratios carry hyperfine's propagated uncertainty
-(`edge_bench.records.stats.ratio`).
+(`edge_bench.records.compare`: the ratio of medians, a 95% interval, a verdict).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from edge_bench.records.select import IDENTITY, newest_ok
-from edge_bench.records.stats import ratio
+from edge_bench.records.compare import compare_latency
 from edge_bench.store import JobRow
 from edge_bench.tui import records as R
 
@@ -74,11 +74,8 @@ def pairs(jobs: list[JobRow], axis: str, a: str, b: str) -> list[Pair]:
 
 
 def _latency_ratio(pair: Pair, tower: str) -> str:
-    sa, sb = R.latency_stats(pair.a.record, tower), R.latency_stats(pair.b.record, tower)
-    if not (sa.n and sb.n):
-        return "-"
-    value, sd = ratio(sb, sa)
-    return f"{value:.2f} ± {sd:.2f}"
+    """B's median over A's with its 95% interval and the verdict (edge_bench.records.compare)."""
+    return compare_latency(pair.a.record.tower(tower), pair.b.record.tower(tower)).cell()
 
 
 def _plain_ratio(a: float | None, b: float | None) -> str:

@@ -1,15 +1,16 @@
 """The device's temperature now: its profile's thermal zones, read through its transport.
 
 Used by the Run screen's periodic probe (in a worker thread); the records keep
-the before/after readings of each job as well.
+the before/after readings of each job as well. The reading itself is
+`edge_bench.devices.thermal` (the runner's cool-down gate uses it too).
 """
 
 from __future__ import annotations
 
 from edge_bench.devices import DeviceProfile, open_transport
+from edge_bench.devices.thermal import READ_ZONES, parse_zones, read_zones
 
-READ_ZONES = 'for f in "$@"; do head -n 1 "$f" 2>/dev/null || echo -; done'
-"""One line per zone file, '-' for a zone that cannot be read."""
+__all__ = ["READ_ZONES", "parse_zones", "read_temperatures"]
 
 
 def read_temperatures(profile: DeviceProfile, timeout: float = 10.0) -> dict[str, float]:
@@ -17,17 +18,4 @@ def read_temperatures(profile: DeviceProfile, timeout: float = 10.0) -> dict[str
     if not profile.thermal_zones:
         return {}
     with open_transport(profile) as transport:
-        result = transport.run(["sh", "-c", READ_ZONES, "sh", *profile.thermal_zones], timeout=timeout)
-    return parse_zones(profile.thermal_zones, result.text())
-
-
-def parse_zones(zones: list[str], text: str) -> dict[str, float]:
-    """The output of READ_ZONES (millidegrees or degrees, one per line) as °C, in the zones' order."""
-    out = {}
-    for zone, line in zip(zones, text.split()):
-        try:
-            value = float(line)
-        except ValueError:
-            continue
-        out[zone] = value / 1000 if abs(value) > 200 else value
-    return out
+        return read_zones(transport, profile.thermal_zones, timeout)

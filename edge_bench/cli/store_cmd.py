@@ -69,12 +69,26 @@ def show_command(
 def compare_command(
     run_a: str = typer.Argument(..., help="Baseline run."),
     run_b: str = typer.Argument(..., help="Run compared with it."),
+    fail_if_slower: float = typer.Option(None, "--fail-if-slower", metavar="PCT", min=0,
+                                         help="Exit 1 when a shared job's latency is significantly slower in B, by more than PCT percent."),
 ) -> None:
-    """Ratios between two runs for the jobs they share (same model, backend, precision)."""
-    from edge_bench.cli.compare_view import compare_table
-    from edge_bench.cli.ui import console
+    """Ratios between two runs for the jobs they share (same model, backend, precision, dataset).
+
+    Per tower: B's median latency over A's with a 95% interval and a verdict (faster, slower, or no
+    significant difference); over the repeats where both runs have them (`run --repeat N`).
+    Exit status: 0, or 1 with --fail-if-slower when a regression beyond PCT is significant.
+    """
+    from edge_bench.cli.compare_view import compare_table, regressions
+    from edge_bench.cli.ui import console, err_console
     from edge_bench.store import Store
 
     store = Store()
     a, b = store.run(run_a), store.run(run_b)
-    console.print(compare_table(a, store.jobs(run_id=a.id), b, store.jobs(run_id=b.id)))
+    rows_a, rows_b = store.jobs(run_id=a.id), store.jobs(run_id=b.id)
+    console.print(compare_table(a, rows_a, b, rows_b))
+    if fail_if_slower is not None:
+        slower = regressions(rows_a, rows_b, fail_if_slower)
+        for line in slower:
+            err_console.print(f"edge-bench: regression beyond {fail_if_slower:g}%: {line}")
+        if slower:
+            raise typer.Exit(1)

@@ -43,7 +43,7 @@ class AgentExecutor:
             inputs=InputsRef(inputs, inputs_sha, request.input_kind, tuple(request.mean), tuple(request.std)),
             output_dir=f"runs/{request.job_id}/{request.tower}", gallery=gallery, job_id=request.job_id,
             threads=request.threads, affinity=tuple(request.affinity), protocol=request.protocol,
-            thermal_zones=tuple(request.thermal_zones),
+            thermal_zones=tuple(request.thermal_zones), encode=request.encode,
         )
 
     def run_tower(self, request: TowerRequest, cancel: threading.Event) -> TowerOutcome:
@@ -61,5 +61,5 @@ class AgentExecutor:
             phase = result.get("phase")
             raise TowerFailed("failed", phase, f"{request.tower} tower failed in {phase}: {result.get('error')}",
                               partial_figures(result))
-        embeddings = np.load(local / "out" / result["embeddings"]["file"])
+        embeddings = np.load(local / "out" / result["embeddings"]["file"]) if request.encode else None
         return TowerOutcome(tower_result(result, request.flops, request.peak_gflops), embeddings)

@@ -12,6 +12,9 @@ from typing import Any, Callable
 
 from edge_bench.records.stats import Stats
 
+REPLICABLE_SPREAD = 0.05
+"""MLPerf Mobile's replicability rule: the medians of the repeats lie within 5% of each other."""
+
 
 @dataclass(frozen=True)
 class LatencyStats:
@@ -187,10 +190,34 @@ class TowerResult:
     """Native runners: the tool's own statistics, fidelity sample, protocol deviations."""
     partial: dict[str, Any] = field(default_factory=dict)
     """A stopped tower's figures as the agent last checkpointed them."""
+    repeats: tuple[LatencyStats, ...] = ()
+    """With --repeat N: the batch-1 latency of each of the N fresh processes (the first included)."""
+    cooldown_waited_s: tuple[float, ...] = ()
+    """Seconds the cool-down gate waited before each repeat (--cooldown-*)."""
 
     @property
     def ok(self) -> bool:
         return self.status == "ok"
+
+    @property
+    def repeat_medians(self) -> list[float]:
+        return [r.median for r in self.repeats if r.median]
+
+    @property
+    def replicability(self) -> float | None:
+        """Spread of the repeats' medians, (max - min) / their median; None with fewer than 2 repeats."""
+        medians = sorted(self.repeat_medians)
+        if len(medians) < 2:
+            return None
+        mid = len(medians) // 2
+        centre = medians[mid] if len(medians) % 2 else (medians[mid - 1] + medians[mid]) / 2
+        return (medians[-1] - medians[0]) / centre
+
+    @property
+    def replicable(self) -> bool | None:
+        """MLPerf Mobile's rule: the repeats' medians within 5% of each other."""
+        spread = self.replicability
+        return None if spread is None else spread <= REPLICABLE_SPREAD
 
 
 NO_TOWER = TowerResult(status="absent")
@@ -227,6 +254,8 @@ TOWER_FIGURES: tuple[Figure, ...] = (
     Figure("latency_max_ms", "max ms", lambda t: _ms(t.latency.max)),
     Figure("latency_n", "runs", lambda t: t.latency.n, "d"),
     Figure("outliers", "outliers", lambda t: len(t.latency.outliers), "d"),
+    Figure("repeats", "repeats", lambda t: len(t.repeats) or None, "d"),
+    Figure("repeat_median_spread", "repeat spread", lambda t: t.replicability, ".3f"),
     Figure("first_inference_ms", "first ms", lambda t: _ms(t.first_inference_s)),
     Figure("load_ms", "load ms", lambda t: _ms(t.load_s)),
     Figure("throughput_items_per_s", "items/s", lambda t: t.gallery.items_per_s, ".0f"),

@@ -44,6 +44,7 @@ class DeviceRun:
         self.dataset = load_dataset(plan.dataset, "test", data_dir=plan.data_dir, n_images=plan.n_images)
         self._calibration = None
         self._models: dict = {}
+        self._artifacts: dict = {}
         self.local_root = default_local_root()
         self.executor: Executor = (executor_factory or executor_for)(profile, transport, self.local_root)
 
@@ -107,13 +108,18 @@ class DeviceRun:
         return (1,) if self.plan.gallery_batch == 1 else (1, self.plan.gallery_batch)
 
     def artifacts(self, model, job: PlannedJob):
-        """The job's artifact set: converted (cached) on this host, or the scripted executor's stand-ins."""
-        if self.executor.provides_artifacts:
-            folder = self.local_root / "scripted-artifacts" / f"{job.model}-{job.backend}-{job.precision}"
-            return self.executor.artifacts(model, job.backend, job.precision, folder, self.batch_sizes())
-        from edge_bench.converters import convert
+        """The job's artifact set: converted (cached) on this host, or the scripted executor's stand-ins; once per run."""
+        key = (job.model, job.backend, job.precision)
+        if key not in self._artifacts:
+            if self.executor.provides_artifacts:
+                folder = self.local_root / "scripted-artifacts" / f"{job.model}-{job.backend}-{job.precision}"
+                self._artifacts[key] = self.executor.artifacts(model, job.backend, job.precision, folder, self.batch_sizes())
+            else:
+                from edge_bench.converters import convert
 
-        return convert(model, job.backend, job.precision, batch_sizes=self.batch_sizes(), dataset=self.calibration())
+                self._artifacts[key] = convert(model, job.backend, job.precision, batch_sizes=self.batch_sizes(),
+                                               dataset=self.calibration())
+        return self._artifacts[key]
 
 
 def save_embeddings(folder: Path, **arrays: np.ndarray) -> dict[str, str]:

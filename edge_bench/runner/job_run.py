@@ -67,6 +67,59 @@ def run_job(run: DeviceRun, job: PlannedJob, job_id: str, stage) -> JobRecord:
     return _accuracy(run, model, artifacts, embeddings, reference, replace(record, towers=towers), job_id)
 
 
+def repeat_towers(run: DeviceRun, job: PlannedJob, job_id: str, record: JobRecord, round_no: int, stage) -> JobRecord:
+    """One more fresh process per tower (timed loops only, no encoding): its latency joins the tower's repeats.
+
+    A repeat that fails ends the repeats of that job with a note; the job keeps what it measured.
+    """
+    model = run.model(job.model)
+    artifacts = run.artifacts(model, job)
+    inputs = dict(zip(TOWERS, input_files(model, run.dataset)))
+    reference = dict(zip(TOWERS, reference_embeddings(model, run.dataset)))
+    towers = dict(record.towers)
+    for tower in TOWERS:
+        stage(f"repeat {round_no}/{run.plan.repeat}", tower)
+        waited = cooldown(run)
+        request = replace(_request(run, artifacts, model, job, job_id, tower, inputs[tower], reference[tower]),
+                          job_id=f"{job_id}-r{round_no}", local_dir=run.local_root / f"{job_id}-r{round_no}" / tower,
+                          encode=False)
+        request = replace(request, extra={**request.extra, "round": round_no})
+        current = towers[tower]
+        try:
+            outcome = run.executor.run_tower(request, run.cancel)
+        except (TowerFailed, *CONNECTION_ERRORS) as exc:
+            note = f"repeat {round_no} failed: {exc.one_line()}"
+            towers[tower] = replace(current, notes=current.notes + (note,))
+            return replace(record, towers=towers)
+        towers[tower] = replace(current, repeats=current.repeats + (outcome.result.latency,),
+                                cooldown_waited_s=current.cooldown_waited_s + (waited,))
+    return replace(record, towers=towers)
+
+
+def cooldown(run: DeviceRun) -> float:
+    """The cool-down gate before a repeat: a fixed idle time, then (optionally) until the device is cool; seconds waited."""
+    import time
+
+    from edge_bench.devices.thermal import read_zones
+
+    plan, start = run.plan, time.monotonic()
+    if plan.cooldown_seconds > 0:
+        run.cancel.wait(plan.cooldown_seconds)
+    if plan.cooldown_temp_c is not None and run.profile.thermal_zones:
+        while time.monotonic() - start < plan.cooldown_max_seconds and not run.cancel.is_set():
+            temps = read_zones(run.transport, run.profile.thermal_zones)
+            if not temps or max(temps.values()) < plan.cooldown_temp_c:
+                break
+            run.cancel.wait(2.0)
+    return time.monotonic() - start
+
+
+def first_repeat(record: JobRecord) -> JobRecord:
+    """With --repeat: the first run's latency is the first repeat of each tower."""
+    return replace(record, towers={t: replace(r, repeats=(r.latency,), cooldown_waited_s=(0.0,)) if r.ok else r
+                                   for t, r in record.towers.items()})
+
+
 def _file(artifacts, tower: str, batch: int) -> ArtifactFile:
     for entry in artifacts.manifest["towers"][tower]["artifacts"]:
         if entry["batch"] == batch:

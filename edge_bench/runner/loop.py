@@ -18,7 +18,7 @@ from edge_bench.errors import EdgeBenchError
 from edge_bench.records.job import Failure, JobIdentity, JobRecord
 from edge_bench.runner.device_run import DeviceRun, ExecutorFactory
 from edge_bench.runner.events import Event, JobFinished, JobStage, JobStarted, RunFinished, RunStarted
-from edge_bench.runner.job_run import run_job
+from edge_bench.runner.job_run import first_repeat, repeat_towers, run_job
 from edge_bench.runner.plan import PlannedJob, RunPlan, expand
 from edge_bench.store import Store
 
@@ -51,7 +51,7 @@ class Runner:
             run, done = self._run_row(plan, resume)
             self.emit(RunStarted(run.id, plan.device, tuple(jobs), resume and bool(done), tuple(sorted(done))))
             counts = {"ok": 0, "failed": 0, "skipped": 0, "done before": 0, "cancelled": 0}
-            rows = []
+            rows, measured = [], []
             todo = [j for j in jobs if j.key not in done]
             counts["done before"] = len(jobs) - len(todo)
             for index, job in enumerate(todo):
@@ -59,10 +59,13 @@ class Runner:
                     counts["cancelled"] += len(todo) - index
                     break
                 self.emit(JobStarted(run.id, job, index, len(todo)))
-                status, row_id = self._one(device, run.id, job)
+                status, row_id, record, job_id = self._one(device, run.id, job)
                 counts[status] = counts.get(status, 0) + 1
                 if row_id:
                     rows.append(row_id)
+                if status == "ok" and plan.repeat > 1:
+                    measured.append((job, row_id, record, job_id))
+            self._repeats(device, run.id, measured)
             status = "cancelled" if counts["cancelled"] else ("partial" if counts["failed"] else "complete")
             self.store.set_run_status(run.id, status)
             self.emit(RunFinished(run.id, status, counts))
@@ -79,7 +82,19 @@ class Runner:
                 return previous, done
         return self.store.create_run(plan.device, plan.key(), plan.as_dict(), __version__), set()
 
-    def _one(self, device: DeviceRun, run_id: str, job: PlannedJob) -> tuple[str, str | None]:
+    def _repeats(self, device: DeviceRun, run_id: str, measured: list) -> None:
+        """Rounds 2..N of --repeat: each round runs every measured job's towers once more, in plan order
+        (interleaved, so drift hits every job alike); each job's stored record gains the round's latency."""
+        records = {row_id: record for _, row_id, record, _ in measured}
+        for round_no in range(2, device.plan.repeat + 1):
+            for job, row_id, _, job_id in measured:
+                if self.cancel.is_set():
+                    return
+                stage = lambda name, detail="", job=job: self.emit(JobStage(run_id, job, name, detail))  # noqa: E731  (one line per stage)
+                records[row_id] = repeat_towers(device, job, job_id, records[row_id], round_no, stage)
+                self.store.update_record(row_id, records[row_id])
+
+    def _one(self, device: DeviceRun, run_id: str, job: PlannedJob) -> tuple[str, str | None, JobRecord, str]:
         from edge_bench.store.db import now
 
         plain = JobIdentity(key=job.key, model=job.model, backend=job.backend, precision=job.precision,
@@ -89,15 +104,18 @@ class Runner:
             record = JobRecord(job=plain, status="skipped", failure=Failure(None, job.skip))
             row = self.store.add_job(run_id, record, started=started)
             self.emit(JobFinished(run_id, job, "skipped", job.skip, job_row_id=row.id))
-            return "skipped", row.id
+            return "skipped", row.id, record, ""
         stage = lambda name, detail="": self.emit(JobStage(run_id, job, name, detail))  # noqa: E731  (a one-line local helper reads better as a lambda)
+        job_id = f"{run_id}-{uuid.uuid4().hex[:6]}"
         try:
-            record = run_job(device, job, f"{run_id}-{uuid.uuid4().hex[:6]}", stage)
+            record = run_job(device, job, job_id, stage)
         except EdgeBenchError as exc:
             record = JobRecord(job=plain, status="failed", failure=Failure(getattr(exc, "phase", None), exc.one_line()))
+        if record.ok and device.plan.repeat > 1:
+            record = first_repeat(record)
         row = self.store.add_job(run_id, record, started=started)
         self.emit(JobFinished(run_id, job, record.status, record.reason, summary(record), row.id))
-        return record.status, row.id
+        return record.status, row.id, record, job_id
 
 
 def summary(record: JobRecord) -> dict:

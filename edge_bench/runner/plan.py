@@ -43,14 +43,35 @@ class RunPlan:
     """Inference threads; None = the device profile's."""
     protocol: Protocol = field(default_factory=Protocol)
     """Warm-up and timed-run gates."""
+    repeat: int = 1
+    """Timed loops of each tower in this many fresh processes, interleaved across jobs (replicability, intervals)."""
+    cooldown_seconds: float = 0.0
+    """Idle time before each repeat's tower (0 = none)."""
+    cooldown_temp_c: float | None = None
+    """Before each repeat's tower, wait until the hottest thermal zone is below this (None = no gate)."""
+    cooldown_max_seconds: float = 600.0
+    """The longest the temperature gate waits."""
 
     def as_dict(self) -> dict:
         """A JSON-ready copy."""
         return asdict(self)
 
+    def key_dict(self) -> dict:
+        """The settings that identify the plan: newer settings left at their defaults are left out,
+        so a plan keeps the key it had before they existed (and --resume still finds its runs)."""
+        data = self.as_dict()
+        for name, default in NEWER_DEFAULTS.items():
+            if data.get(name) == default:
+                data.pop(name)
+        return data
+
     def key(self) -> str:
         """Identity of the plan (what --resume matches)."""
-        return hashlib.sha256(json.dumps(self.as_dict(), sort_keys=True).encode()).hexdigest()[:16]
+        return hashlib.sha256(json.dumps(self.key_dict(), sort_keys=True).encode()).hexdigest()[:16]
+
+
+NEWER_DEFAULTS = {"repeat": 1, "cooldown_seconds": 0.0, "cooldown_temp_c": None, "cooldown_max_seconds": 600.0}
+"""RunPlan fields added after plans were first stored, with their defaults."""
 
 
 @dataclass(frozen=True)
@@ -71,7 +92,7 @@ class PlannedJob:
 
 def job_key(plan: RunPlan, model: str, backend: str, precision: str) -> str:
     """A job's identity: plan settings that change its measurements, plus its own axes."""
-    settings = plan.as_dict()
+    settings = plan.key_dict()
     for axis in ("models", "backends", "precisions"):
         settings.pop(axis)
     settings["weights"] = plan.weights.get(model)

@@ -105,6 +105,12 @@ class Store:
             )
         return row
 
+    def update_record(self, job_id: str, record: JobRecord) -> None:
+        """Replace the record of a job attempt with a later state of the same attempt (its repeats added)."""
+        with self.db:
+            self.db.execute("UPDATE jobs SET record_json = ? WHERE id = ?",
+                            (json.dumps(record.to_json(), default=_json_default), job_id))
+
     def runs(self, device: str | None = None, limit: int | None = None) -> list[RunRow]:
         """Runs, newest first."""
         sql = "SELECT * FROM runs" + (" WHERE device = ?" if device else "") + " ORDER BY created DESC, rowid DESC"
