@@ -70,18 +70,40 @@ def _table(profiles, probes):
 def info_command(
     name: str = typer.Argument(..., help="Device profile name (see `edge-bench devices`), or a .toml file."),
     as_json: bool = typer.Option(False, "--json", help="Print the raw fingerprint as JSON."),
+    ceilings: bool = typer.Option(False, "--ceilings", help="Measure (or read the cached) compute ceilings: a "
+                                  "GEMM-shaped artifact per backend and precision the device runs, with its own runtime."),
+    precisions: str = typer.Option("fp32,int8-dynamic,int8", "--precisions", help="Precisions for --ceilings."),
 ) -> None:
-    """Print a device's fingerprint: CPU, frequencies and governor, RAM, OS, temperatures, runtimes."""
+    """Print a device's fingerprint: CPU, frequencies and governor, RAM, OS, temperatures, runtimes, ceilings."""
     from edge_bench.cli.ui import console
     from edge_bench.devices import load_profile, open_transport
 
     profile = load_profile(name)
     with open_transport(profile) as transport:
         info = transport.info()
+        if ceilings:
+            info["ceilings"] = _ceilings(profile, transport, info, [p.strip() for p in precisions.split(",") if p.strip()])
     if as_json:
         typer.echo(json.dumps({"device": profile.name, "fingerprint": info}, indent=2))
         return
     console.print(fingerprint_table(profile, info))
+
+
+def _ceilings(profile, transport, info: dict, precisions: list[str]) -> dict:
+    """The device's compute ceilings for its backends x precisions (cached per device, edge_bench.runner.ceiling)."""
+    import threading
+    from types import SimpleNamespace
+
+    from edge_bench.converters import get_converter
+    from edge_bench.executors.choose import executor_for
+    from edge_bench.runner.ceiling import device_ceilings
+    from edge_bench.runner.device_run import default_local_root
+
+    pairs = [(b, p) for b in profile.backends for p in precisions if p in get_converter(b).precisions]
+    run = SimpleNamespace(profile=profile, transport=transport, info=info, plan=SimpleNamespace(threads=None),
+                          executor=executor_for(profile, transport, default_local_root()), local_root=default_local_root(),
+                          cancel=threading.Event())
+    return device_ceilings(run, pairs)
 
 
 def _gib(value: int | None) -> str:
@@ -116,6 +138,10 @@ def fingerprint_rows(profile, info: dict) -> list[tuple[str, str]]:
         ("runtimes", ", ".join(f"{name} {version}" for name, version in found.items()) or "none found"),
         ("peak fp32", f"{profile.peak_gflops:g} GFLOP/s: {profile.peak_gflops_derivation}" if profile.peak_gflops else "unknown"),
     ]
+    for key, ceiling in (info.get("ceilings") or {}).items():
+        value = (f"{ceiling['gflops']:.1f} GFLOP/s measured ({ceiling.get('shape')}, {ceiling.get('threads')} threads, "
+                 f"{ceiling.get('runtime')})" if ceiling.get("gflops") else f"not measured: {ceiling.get('error')}")
+        rows.append((f"ceiling {key}", value))
     return rows
 
 

@@ -53,6 +53,12 @@ def read_profile(path: Path) -> DeviceProfile:
     profile = build(DeviceProfile, data, str(path), skip=INTERNAL_FIELDS)
     profile.source = str(path)
     check_profile(profile, path)
+    if profile.describe_host:
+        from edge_bench.devices.host_cpu import describe_host
+
+        cpu = describe_host()
+        profile.description, profile.peak_gflops, profile.peak_gflops_derivation = (
+            cpu.description, cpu.peak_gflops, cpu.derivation)
     return profile
 
 

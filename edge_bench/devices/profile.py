@@ -79,6 +79,9 @@ class DeviceProfile:
     """Peak fp32 GFLOP/s of the CPU cores (0 = unknown), so results show their share."""
     peak_gflops_derivation: str = ""
     """How the peak was derived: cores x clock x FP32 FLOP per cycle."""
+    describe_host: bool = False
+    """Describe the machine edge-bench runs on (local profiles): description, peak and its derivation are
+    read from this host's CPU (model, cores, SIMD features) when the profile loads, replacing the file's."""
     env: dict[str, str] = field(default_factory=dict)
     """Environment variables set for every command run on the device."""
     ssh: SshSettings = field(default_factory=SshSettings)

@@ -62,4 +62,4 @@ class AgentExecutor:
             raise TowerFailed("failed", phase, f"{request.tower} tower failed in {phase}: {result.get('error')}",
                               partial_figures(result))
         embeddings = np.load(local / "out" / result["embeddings"]["file"]) if request.encode else None
-        return TowerOutcome(tower_result(result, request.flops, request.peak_gflops), embeddings)
+        return TowerOutcome(tower_result(result, request.flops, request.peak_gflops, ceiling_gflops=request.ceiling_gflops), embeddings)

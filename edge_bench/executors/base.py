@@ -58,6 +58,8 @@ class TowerRequest:
     """The host folder for this tower's files (job spec, pulled outputs)."""
     flops: float | None = None
     peak_gflops: float | None = None
+    ceiling_gflops: float | None = None
+    """The device's measured ceiling for this backend and precision, when known."""
     encode: bool = True
     """Encode the whole split (gallery throughput, embeddings); False for a repeat's timed loops only."""
     extra: dict[str, Any] = field(default_factory=dict)

@@ -77,4 +77,4 @@ class NativeExecutor:
         if result.get("status") != "ok":
             raise TowerFailed("failed", result.get("phase"), f"{request.tower} tower: {result.get('error')}")
         native = {k: result.get(k) for k in NATIVE_FACTS}
-        return TowerOutcome(tower_result(result, request.flops, request.peak_gflops, executor="native", native=native))
+        return TowerOutcome(tower_result(result, request.flops, request.peak_gflops, ceiling_gflops=request.ceiling_gflops, executor="native", native=native))

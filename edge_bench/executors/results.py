@@ -19,7 +19,7 @@ def _split(data: dict | None, known: tuple[str, ...]) -> tuple[dict, dict]:
 
 
 def tower_result(result: dict, flops: float | None, peak_gflops: float | None, executor: str = "agent",
-                 native: dict | None = None) -> TowerResult:
+                 native: dict | None = None, ceiling_gflops: float | None = None) -> TowerResult:
     """Statistics, throughput and hardware share of one tower's result."""
     latency = LatencyStats.of(result.get("latency_s") or [], first=result.get("first_inference_s"))
     gallery = result.get("gallery") or {}
@@ -45,6 +45,7 @@ def tower_result(result: dict, flops: float | None, peak_gflops: float | None, e
         flops=flops,
         achieved_gflops=achieved,
         peak_share=achieved / peak_gflops if achieved and peak_gflops else None,
+        ceiling_gflops=ceiling_gflops,
         executor=executor,
         agent={k: result.get(k) for k in AGENT_FACTS},
         native=native or {},

@@ -130,5 +130,5 @@ class ScriptedExecutor:
         noise = NOISE.get(key[2], 0.0)
         embeddings = reference + noise * rng.standard_normal(reference.shape).astype(np.float32)
         embeddings /= np.maximum(np.linalg.norm(embeddings, axis=1, keepdims=True), 1e-12)
-        outcome = tower_result(result, request.flops, request.peak_gflops, executor="scripted")
+        outcome = tower_result(result, request.flops, request.peak_gflops, ceiling_gflops=request.ceiling_gflops, executor="scripted")
         return TowerOutcome(outcome, embeddings.astype(np.float32) if request.encode else None)

@@ -181,7 +181,9 @@ class TowerResult:
     """FLOPs of one batch-1 inference (from the manifest)."""
     achieved_gflops: float | None = None
     peak_share: float | None = None
-    """achieved_gflops over the device's peak, in [0, 1]."""
+    """achieved_gflops over the profile's theoretical fp32 peak (for reference; shares use the ceiling)."""
+    ceiling_gflops: float | None = None
+    """The device's measured ceiling for this backend and precision (edge_bench.runner.ceiling)."""
     executor: str = "agent"
     """Which executor measured it: agent, native or scripted."""
     agent: dict[str, Any] = field(default_factory=dict)
@@ -198,6 +200,19 @@ class TowerResult:
     @property
     def ok(self) -> bool:
         return self.status == "ok"
+
+    @property
+    def ceiling_share(self) -> float | None:
+        """achieved_gflops over the measured ceiling of the same runtime and precision (above 1: a ceiling error)."""
+        if not (self.achieved_gflops and self.ceiling_gflops):
+            return None
+        return self.achieved_gflops / self.ceiling_gflops
+
+    @property
+    def ceiling_error(self) -> bool:
+        """The model beat its ceiling: the ceiling was measured badly, so no share is shown."""
+        share = self.ceiling_share
+        return share is not None and share > 1.0
 
     @property
     def repeat_medians(self) -> list[float]:
@@ -266,6 +281,9 @@ TOWER_FIGURES: tuple[Figure, ...] = (
     Figure("flops", "FLOPs", lambda t: t.flops, ".3g"),
     Figure("achieved_gflop_per_s", "GFLOP/s", lambda t: t.achieved_gflops, ".1f"),
     Figure("peak_share", "peak share", lambda t: t.peak_share, ".3f"),
+    Figure("ceiling_gflop_per_s", "ceiling GFLOP/s", lambda t: t.ceiling_gflops, ".1f"),
+    Figure("ceiling_share", "ceiling share", lambda t: None if t.ceiling_error else t.ceiling_share, ".3f"),
+    Figure("ceiling_error", "ceiling error", lambda t: t.ceiling_error if t.ceiling_share is not None else None, "s"),
     Figure("runtime", "runtime", lambda t: t.runtime.label, "s"),
 )
 """Every scalar figure of a tower, in report units (names carry the unit)."""

@@ -59,8 +59,11 @@ def fingerprint_summary(fingerprint: dict) -> Table | None:
     return Table(("fact", "value"), tuple(rows), align="ll", title="Fingerprint (newest record used)") if rows else None
 
 
-def _share(value) -> str:
-    return fmt.pct(value) if value is not None else fmt.DASH
+def _share(tower) -> str:
+    """Achieved over the measured ceiling of the same runtime and precision; a model above it flags the ceiling."""
+    if tower.ceiling_error:
+        return "ceiling?"
+    return fmt.pct(tower.ceiling_share) if tower.ceiling_share is not None else fmt.DASH
 
 
 def resources_table(report: DeviceReport) -> Table:
@@ -73,14 +76,17 @@ def resources_table(report: DeviceReport) -> Table:
         model = max((v for v in (i.model_increment_bytes, t.model_increment_bytes) if v is not None), default=None)
         size = sum(v for v in (i.artifact_size_bytes, t.artifact_size_bytes) if v) or None
         rows.append((e.label, fmt.num(i.throughput_items_per_s), fmt.num(t.throughput_items_per_s), str(i.gallery_batch or fmt.DASH),
-                     fmt.num(load), fmt.mib(model), fmt.mib(peak), fmt.mib(size), fmt.num(i.achieved_gflop_per_s), _share(i.peak_share),
-                     fmt.num(t.achieved_gflop_per_s), _share(t.peak_share)))
+                     fmt.num(load), fmt.mib(model), fmt.mib(peak), fmt.mib(size), fmt.num(i.achieved_gflop_per_s), _share(i),
+                     fmt.num(t.achieved_gflop_per_s), _share(t)))
     peak = f"{report.peak_gflop_per_s:g} GFLOP/s" if report.peak_gflop_per_s else "unknown (no peak_gflops in the profile)"
-    return Table(("job", "img/s", "txt/s", "batch", "load ms", "model MiB", "peak MiB", "size MiB", "img GF/s", "img %pk", "txt GF/s", "txt %pk"),
+    return Table(("job", "img/s", "txt/s", "batch", "load ms", "model MiB", "peak MiB", "size MiB", "img GF/s", "img %ceil", "txt GF/s", "txt %ceil"),
                  tuple(rows), title="Throughput, load, memory, size, compute",
-                 caption=f"gallery throughput at the batch shown; load = both towers' batch-1 load; model = the model's own memory (peak minus the runtime's RSS before load); peak = highest peak RSS "
+                 caption=f"gallery throughput at the batch shown; load = both towers' batch-1 load; "
+                         f"model = the model's own memory (peak minus the runtime's RSS before load); peak = highest peak RSS "
                          f"of the two tower processes; size = both batch-1 artifacts; GF/s achieved at batch 1 and its share "
-                         f"(%pk) of the device's peak, {peak}")
+                         f"(%ceil) of the device's measured ceiling for the same runtime and precision (a GEMM-shaped "
+                         f"artifact); 'ceiling?' = the model beat its ceiling, so the ceiling was measured badly; "
+                         f"theoretical fp32 peak {peak}")
 
 
 def retrieval_table(report: DeviceReport) -> Table:

@@ -45,6 +45,8 @@ class DeviceRun:
         self._calibration = None
         self._models: dict = {}
         self._artifacts: dict = {}
+        self.ceilings: dict[str, dict] = {}
+        """'backend/precision' -> the measured compute ceiling (edge_bench.runner.ceiling), once per run."""
         self.local_root = default_local_root()
         self.executor: Executor = (executor_factory or executor_for)(profile, transport, self.local_root)
 
@@ -103,6 +105,16 @@ class DeviceRun:
 
             self._calibration = load_dataset(self.plan.dataset, "val", data_dir=self.plan.data_dir, n_images=32)
         return self._calibration
+
+    def measure_ceilings(self, jobs: list[PlannedJob]) -> None:
+        """The compute ceilings of the backends and precisions the jobs run, into the fingerprint of this run."""
+        from edge_bench.runner.ceiling import device_ceilings
+
+        if self.executor.provides_artifacts or not self.plan.ceilings:
+            return
+        pairs = sorted({(j.backend, j.precision) for j in jobs if not j.skip})
+        self.ceilings = device_ceilings(self, pairs)
+        self.info = {**self.info, "ceilings": self.ceilings}
 
     def batch_sizes(self) -> tuple[int, ...]:
         return (1,) if self.plan.gallery_batch == 1 else (1, self.plan.gallery_batch)

@@ -138,6 +138,7 @@ def _request(run: DeviceRun, artifacts, model, job: PlannedJob, job_id: str, tow
         affinity=tuple(profile.affinity), protocol=plan.protocol, thermal_zones=tuple(profile.thermal_zones),
         local_dir=run.local_root / job_id / tower, flops=artifacts.manifest["towers"][tower].get("flops"),
         peak_gflops=profile.peak_gflops or None,
+        ceiling_gflops=(run.ceilings.get(f"{job.backend}/{job.precision}") or {}).get("gflops"),
         extra={"model": job.model, "precision": job.precision, "reference": reference},
     )
 

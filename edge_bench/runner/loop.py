@@ -48,6 +48,7 @@ class Runner:
         """Run every job of the plan that is not done yet; return the outcome."""
         with DeviceRun.open(plan, self.cancel, self.executor_factory) as device:
             jobs = expand(plan, device.profile.backends, device.runtime_gaps())
+            device.measure_ceilings(jobs)
             run, done = self._run_row(plan, resume)
             self.emit(RunStarted(run.id, plan.device, tuple(jobs), resume and bool(done), tuple(sorted(done))))
             counts = {"ok": 0, "failed": 0, "skipped": 0, "done before": 0, "cancelled": 0}

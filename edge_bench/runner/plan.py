@@ -51,6 +51,8 @@ class RunPlan:
     """Before each repeat's tower, wait until the hottest thermal zone is below this (None = no gate)."""
     cooldown_max_seconds: float = 600.0
     """The longest the temperature gate waits."""
+    ceilings: bool = True
+    """Measure the device's compute ceiling per backend and precision (cached per device) before the jobs."""
 
     def as_dict(self) -> dict:
         """A JSON-ready copy."""
@@ -70,7 +72,8 @@ class RunPlan:
         return hashlib.sha256(json.dumps(self.key_dict(), sort_keys=True).encode()).hexdigest()[:16]
 
 
-NEWER_DEFAULTS = {"repeat": 1, "cooldown_seconds": 0.0, "cooldown_temp_c": None, "cooldown_max_seconds": 600.0}
+NEWER_DEFAULTS = {"repeat": 1, "cooldown_seconds": 0.0, "cooldown_temp_c": None, "cooldown_max_seconds": 600.0,
+                  "ceilings": True}
 """RunPlan fields added after plans were first stored, with their defaults."""
 
 
