@@ -30,7 +30,7 @@ def t975(df: float) -> float:
     """The two-sided 95% quantile of Student's t for `df` degrees of freedom (conservative: rounds df down)."""
     if df > 60:
         return 1.96
-    keys = [k for k in T_975 if k <= max(1.0, df)]
+    keys = [k for k in T_975 if k <= max(1.0, df) + 1e-9]  # df from float arithmetic: 3.9999999 is 4
     return T_975[max(keys)]
 
 
