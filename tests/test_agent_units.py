@@ -7,6 +7,7 @@ only); everything else reads and writes real files.
 from __future__ import annotations
 
 import hashlib
+import json
 import subprocess
 import sys
 
@@ -32,10 +33,43 @@ def _job(**over) -> dict:
     return job
 
 
+# Every field away from its default, so a field that `to_dict` drops or `from_dict` ignores shows.
+KNOWN_JOB = JobSpec(
+    tower="text", backend="executorch", artifact=FileRef("artifacts/s/text-b1.pte", "ab" * 32),
+    inputs=InputsRef("inputs/k.npy", "cd" * 32, kind="int32_tokens", mean=(0.1, 0.2, 0.3), std=(0.4, 0.5, 0.6)),
+    output_dir="runs/j7/text", gallery=GalleryRef("artifacts/s/text-b8.pte", "ef" * 32, batch=8), job_id="j7", threads=3,
+    affinity=(2, 3), protocol=Protocol(warmup_min_runs=4, warmup_min_seconds=0.5, min_runs=20, min_seconds=2.0,
+                                       max_runs=300, max_seconds=12.5),
+    encode=False, thermal_zones=("/sys/class/thermal/thermal_zone0/temp",), workdir="/tmp/eb", runtime="litert",
+    runtime_options={"compute_units": "CPU_ONLY"},
+)
+KNOWN_JOB_JSON = {
+    "tower": "text", "backend": "executorch",
+    "artifact": {"path": "artifacts/s/text-b1.pte", "sha256": "ab" * 32},
+    "inputs": {"path": "inputs/k.npy", "sha256": "cd" * 32, "kind": "int32_tokens", "mean": [0.1, 0.2, 0.3], "std": [0.4, 0.5, 0.6]},
+    "output_dir": "runs/j7/text",
+    "gallery": {"path": "artifacts/s/text-b8.pte", "sha256": "ef" * 32, "batch": 8},
+    "job_id": "j7", "threads": 3, "affinity": [2, 3],
+    "protocol": {"warmup_min_runs": 4, "warmup_min_seconds": 0.5, "min_runs": 20, "min_seconds": 2.0,
+                 "max_runs": 300, "max_seconds": 12.5},
+    "encode": False, "thermal_zones": ["/sys/class/thermal/thermal_zone0/temp"], "workdir": "/tmp/eb", "runtime": "litert",
+    "runtime_options": {"compute_units": "CPU_ONLY"}, "schema": 1,
+}
+
+
 def test_job_spec_round_trips_through_json_dicts():
-    data = _job()
-    job = JobSpec.from_dict(data)
-    assert job.to_dict() == JobSpec.from_dict(job.to_dict()).to_dict()
+    # host side: the spec the runner builds, as the JSON file it writes (tuples become lists)
+    assert json.loads(json.dumps(KNOWN_JOB.to_dict())) == KNOWN_JOB_JSON
+    # device side: the JSON the agent reads, parsed back to exactly the spec that was built
+    assert JobSpec.from_dict(KNOWN_JOB_JSON) == KNOWN_JOB
+    assert JobSpec.from_dict(KNOWN_JOB.to_dict()) == KNOWN_JOB
+    # absent optional fields take the documented defaults
+    minimal = {"tower": "image", "backend": "tflite", "artifact": {"path": "a.tflite"}, "inputs": {"path": "x.npy", "kind": "uint8_images"},
+               "output_dir": "runs/j"}
+    assert JobSpec.from_dict(minimal) == JobSpec(tower="image", backend="tflite", artifact=FileRef("a.tflite"),
+                                                  inputs=InputsRef("x.npy"), output_dir="runs/j")
+    assert JobSpec.from_dict({**KNOWN_JOB_JSON, "artifact": {"path": "a.pte", "sha256": "AB" * 32}}).artifact.sha256 == "ab" * 32
+    job = JobSpec.from_dict(_job())
     assert job.gallery.batch == 8 and job.affinity == (0,) and job.protocol == Protocol()
     assert job.resolve("a.tflite").name == "a.tflite"
     assert str(JobSpec.from_dict(_job(workdir="/w")).resolve("x/y")) == "/w/x/y"

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from helpers import write_karpathy
@@ -15,14 +17,88 @@ def cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "edge_bench.cli", *args], capture_output=True, text=True, timeout=timeout)
 
 
+def _drawn_karpathy(root: Path, n: int) -> Path:
+    """A Karpathy folder whose test images are synthetic scenes with their five real captions.
+
+    (write_karpathy's noise images and 'Image N caption c.' captions tokenise to the same unknown words, so every
+    caption embeds alike and recall would only measure tie-breaking; here the model tells images and captions apart.)
+    """
+    from PIL import Image
+
+    from edge_bench.data.render import render
+    from edge_bench.data.synthetic_set import scenes
+
+    write_karpathy(root, "flickr30k", splits={"train": 2, "test": n})
+    path = root / "dataset_flickr30k.json"
+    data = json.loads(path.read_text())
+    test = [entry for entry in data["images"] if entry["split"] == "test"]
+    for entry, scene in zip(test, scenes("test", n)):
+        Image.fromarray(render(scene)).save(root / "flickr30k-images" / entry["filename"], quality=95)
+        for sentence, caption in zip(entry["sentences"], scene.captions()):
+            sentence["raw"] = caption
+    path.write_text(json.dumps(data))
+    return root
+
+
+def _embeddings(model_name: str, ds) -> tuple[np.ndarray, np.ndarray]:
+    """Both towers of the model over the split, straight through its encoders (float64 out)."""
+    import torch
+
+    from edge_bench.data.preprocess import normalize, preprocess_images
+    from edge_bench.models import create_model
+
+    model = create_model(model_name)
+    pixels = normalize(preprocess_images(ds, model.preprocess), model.preprocess.mean, model.preprocess.std)
+    with torch.inference_mode():
+        images = model.image_encoder(torch.from_numpy(pixels)).double().numpy()
+        texts = model.text_encoder(torch.from_numpy(model.tokenizer(ds.captions))).double().numpy()
+    return images, texts
+
+
+def naive_recall(images: np.ndarray, texts: np.ndarray, owner: np.ndarray, ks=(1, 5, 10)) -> dict[str, float]:
+    """Recall@K by definition: sort every query's scores (best first), look for a correct item in the top k (no ties here)."""
+    scores = texts @ images.T  # (captions, images)
+    out = {}
+    for k in ks:
+        t2i = [owner[j] in np.argsort(-scores[j], kind="stable")[:k] for j in range(len(texts))]
+        i2t = [i in owner[np.argsort(-scores[:, i], kind="stable")[:k]] for i in range(len(images))]
+        out[f"image_retrieval_recall@{k}"] = float(np.mean(t2i))
+        out[f"text_retrieval_recall@{k}"] = float(np.mean(i2t))
+    out["mean_recall"] = float(np.mean(list(out.values())))
+    return out
+
+
+def _closest_call(images: np.ndarray, texts: np.ndarray, owner: np.ndarray) -> float:
+    """The smallest score gap between a query's best correct item and any wrong one (both directions)."""
+    scores = texts @ images.T
+    gaps = []
+    for s, positive in ((scores, owner[:, None] == np.arange(len(images))[None, :]),
+                        (scores.T, np.arange(len(images))[:, None] == owner[None, :])):
+        best = np.where(positive, s, -np.inf).max(axis=1, keepdims=True)
+        gaps.append(np.abs(np.where(positive, np.inf, s - best)).min())
+    return float(min(gaps))
+
+
 def test_eval_on_a_karpathy_folder_writes_the_record(tmp_path):
-    write_karpathy(tmp_path / "flickr", "flickr30k")
-    out = cli("eval", "--model", "edgeclip-s-scratch", "--dataset", "flickr30k", "--data-dir", str(tmp_path / "flickr"),
+    from edge_bench.data import load_dataset
+
+    root = _drawn_karpathy(tmp_path / "flickr", 32)
+    out = cli("eval", "--model", "edgeclip-s-distilled", "--dataset", "flickr30k", "--data-dir", str(root),
               "--json", str(tmp_path / "r.json"))
     assert out.returncode == 0, out.stderr[-2000:]
     record = json.loads((tmp_path / "r.json").read_text())
-    assert record["n_images"] == 6 and record["n_captions"] == 30
-    assert set(record["metrics"]) >= {"image_retrieval_recall@1", "text_retrieval_recall@10", "mean_recall"}
+    assert (record["model"], record["weights"], record["dataset"], record["split"]) == ("edgeclip-s-distilled", "trained", "flickr30k", "test")
+    assert record["n_images"] == 32 and record["n_captions"] == 160
+    # the record's recall, recomputed by definition from the model's own embeddings of the same split
+    ds = load_dataset("flickr30k", split="test", data_dir=root)
+    images, texts = _embeddings("edgeclip-s-distilled", ds)
+    assert _closest_call(images, texts, ds.caption_image) > 1e-4, "near-tie: recall would depend on float rounding"
+    expected = naive_recall(images, texts, ds.caption_image)
+    assert set(record["metrics"]) == set(expected)
+    # CLIP_benchmark averages hits in float32 (~3e-8 from the exact fraction); one query moves a recall by >= 1/160
+    assert record["metrics"] == pytest.approx(expected, abs=1e-6)
+    t2i, i2t = ([expected[f"{d}_retrieval_recall@{k}"] for k in (1, 5, 10)] for d in ("image", "text"))
+    assert t2i[0] < 1 and i2t[0] != t2i[0] and sum(i2t) != sum(t2i), "the case must tell k and the two directions apart"
     assert record["images_per_s"] > 0 and record["texts_per_s"] > 0
     assert "images/s" in out.stdout
 

@@ -26,7 +26,6 @@ from edge_bench.agent.spec import Protocol
 from edge_bench.runner import RunPlan, Runner
 from edge_bench.runner.android_job import HOST_COMPUTED
 from edge_bench.runner.record import agreement_verdict, fidelity
-from edge_bench.records.stats import Stats, ratio
 from edge_bench.errors import ConfigError, StoreError
 from edge_bench.report import build_compare_report, build_device_report, write_report
 from edge_bench.store import Store
@@ -258,12 +257,30 @@ def test_a_device_that_disagrees_with_the_host_is_flagged_first(rec, tmp_path):
     assert "host recall, DISAGREES" in " ".join(page.cells)
 
 
+def _stored_job(store: Store, run_id: str, model: str) -> tuple[str, dict]:
+    """The id and record JSON of a run's only job of `model`, read from the SQLite file itself."""
+    import sqlite3
+    from contextlib import closing
+
+    with closing(sqlite3.connect(store.path)) as db:
+        rows = db.execute("SELECT id, record_json FROM jobs WHERE run_id = ? AND model = ?", (run_id, model)).fetchall()
+    assert len(rows) == 1, rows
+    return rows[0][0], json.loads(rows[0][1])
+
+
 def test_compare_two_devices_side_by_side(rec, tmp_path):
     report = build_compare_report(rec.store, ("local", "report-b"))
     assert [r.label for r in report.rows] == ["edgeclip-s-scratch tflite fp32", "edgeclip-teacher tflite fp32"]
     row = report.rows[0]
-    expected = ratio(Stats.of(row.b.tower("image").latency_samples_ms), Stats.of(row.a.tower("image").latency_samples_ms))
-    assert row.latency_ratio["image"] == pytest.approx(expected)
+    # by hand from the raw samples as stored (seconds), not through the report's entries or the stats module
+    stored = {run: _stored_job(rec.store, run, "edgeclip-s-scratch") for run in (rec.run_a, rec.run_b)}
+    assert (row.a.job_id, row.b.job_id) == (stored[rec.run_a][0], stored[rec.run_b][0])
+    for tower in ("image", "text"):
+        a, b = (np.asarray(stored[run][1]["towers"][tower]["latency"]["samples"], dtype=np.float64) for run in (rec.run_a, rec.run_b))
+        assert len(a) >= PLAN["protocol"].min_runs and len(b) >= PLAN["protocol"].min_runs
+        r = b.mean() / a.mean()
+        sd = r * np.sqrt((b.std(ddof=1) / b.mean()) ** 2 + (a.std(ddof=1) / a.mean()) ** 2)
+        assert row.latency_ratio[tower] == pytest.approx((r, sd), rel=1e-9), tower
     paths = write_report(rec.store, "local", ["html", "json", "csv", "md"], tmp_path, compare="report-b")
     data = json.loads(next(p for p in paths if p.suffix == ".json").read_text())
     assert data["kind"] == "edge-bench.compare-report" and len(data["rows"]) == 2

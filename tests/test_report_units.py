@@ -16,14 +16,17 @@ from edge_bench.report.document import Table
 from edge_bench.report.exporters import exporter_names, get_exporter
 from edge_bench.report.json_export import strict
 from edge_bench.report.md_export import table_markdown
-from edge_bench.report.model import NO_TOWER, JobEntry
+from edge_bench.report.model import NO_TOWER, JobEntry, TowerFigures
 from edge_bench.store import JobRow
 
 
+def tower(images_per_s: float | None, latency_samples_ms: tuple[float, ...] = ()) -> TowerFigures:
+    return TowerFigures({**NO_TOWER.values, "throughput_items_per_s": images_per_s}, latency_samples_ms=latency_samples_ms)
+
+
 def entry(name: str, images_per_s: float | None, r1: float | None, **kw) -> JobEntry:
-    tower = replace(NO_TOWER, throughput_items_per_s=images_per_s)
     values = dict(job_id=name, run_id="r", finished=None, model=name, backend="tflite", precision="fp32", dataset="synthetic",
-                  n_images=10, n_captions=50, threads=1, towers={"image": tower},
+                  n_images=10, n_captions=50, threads=1, towers={"image": tower(images_per_s)},
                   recall={} if r1 is None else {"image_retrieval_recall@1": r1}, reference_recall={}, recall_label="trained",
                   recall_source="device embeddings", fidelity={}, verdict="not checked", verdict_message=None, provenance={})
     values.update(kw)
@@ -134,14 +137,51 @@ def test_units_in_every_csv_and_tower_field_name():
         assert name in unitless or name.endswith(("_ms", "_bytes", "_per_s")), name
 
 
-def test_plots_span_decades_on_a_log_axis():
+def _plot_report(spread: float):
+    """Three entries whose throughputs and latency samples span `spread` (both towers timed)."""
     from edge_bench.report.model import DeviceReport
+
+    step = spread ** 0.5
+    entries = []
+    for i in range(3):
+        samples = tuple(0.5 * step ** i * (1 + k / 10) for k in range(9))
+        both = tower(3.0 * step ** i, samples)
+        entries.append(replace(entry(f"m{i}", 3.0 * step ** i, 0.2 + 0.2 * i), towers={"image": both, "text": both}))
+    return DeviceReport("dev", "", None, "", {}, "", [], entries, [], pareto_front=[e.job_id for e in entries])
+
+
+def _drawn_figures(monkeypatch) -> list:
+    """Keep every matplotlib Figure the plot functions render (they expose only PNG bytes)."""
+    from edge_bench.report import plots
+
+    figures, render = [], plots._png
+    monkeypatch.setattr(plots, "_png", lambda fig: figures.append(fig) or render(fig))
+    return figures
+
+
+def _x_axes(figure) -> dict[str, str]:
+    return {ax.get_xlabel(): ax.get_xscale() for ax in figure.axes}
+
+
+def test_plots_span_decades_on_a_log_axis(monkeypatch):
     from edge_bench.report.plots import latency_plot, pareto_plot
 
-    entries = [replace(entry(f"m{i}", 3.0 * 10 ** i, 0.2 + 0.2 * i),
-                    towers={"image": replace(NO_TOWER, throughput_items_per_s=3.0 * 10 ** i,
-                                          latency_samples_ms=tuple(0.5 * 10 ** i * (1 + k / 10) for k in range(9)))})
-               for i in range(3)]
-    report = DeviceReport("dev", "", None, "", {}, "", [], entries, [], pareto_front=[e.job_id for e in entries])
+    figures = _drawn_figures(monkeypatch)
+    report = _plot_report(100.0)  # throughput 3 .. 300 images/s; latency 0.5 .. 90 ms
     for plot in (pareto_plot(report), latency_plot(report)):
         assert plot.png[:8] == b"\x89PNG\r\n\x1a\n" and len(plot.png) > 5000
+    pareto, latency = figures
+    assert _x_axes(pareto) == {"gallery throughput (images/s, higher is better)": "log"}
+    assert _x_axes(latency) == {"image tower, batch 1 (ms)": "log", "text tower, batch 1 (ms)": "log"}
+    assert {ax.get_yscale() for fig in figures for ax in fig.axes} == {"linear"}
+    # the log axis keeps plain tick labels (300, not 3x10^2)
+    assert pareto.axes[0].xaxis.get_major_formatter()(300.0, 0) == "300"
+
+
+def test_plots_within_a_decade_stay_linear(monkeypatch):
+    from edge_bench.report.plots import latency_plot, pareto_plot
+
+    figures = _drawn_figures(monkeypatch)
+    report = _plot_report(4.0)  # throughput 3 .. 12 images/s; latency 0.5 .. 3.6 ms
+    pareto_plot(report), latency_plot(report)
+    assert [set(_x_axes(fig).values()) for fig in figures] == [{"linear"}, {"linear"}]
