@@ -57,7 +57,9 @@ def speed_table(rows, title: str) -> Table:
     mixed = len(datasets(rows)) > 1
     table = Table(title=title)
     baselines: dict[str, str] = {}
-    for column in ("job", "img ms", "p90", "txt ms", "p90", "img/s", "txt/s", "load s", "model MiB", "base MiB", "peak MiB"):
+    repeats = any(row.status == "ok" and row.record.tower("image").repeats for row in rows)
+    columns = ("job", "img ms", "p90", "txt ms", "p90", "img/s", "txt/s", "load s", "model MiB", "base MiB", "peak MiB")
+    for column in columns + (("repeats spread",) if repeats else ()):
         table.add_column(column, justify="left" if column == "job" else "right")
     for row in rows:
         label = job_label(row, mixed)
@@ -72,13 +74,26 @@ def speed_table(rows, title: str) -> Table:
         runtime = img.runtime
         if runtime.name:
             baselines[runtime.name] = runtime.baseline_holds
-        table.add_row(label, _ms(r.median_ms("image")), _ms(p90[0]), _ms(r.median_ms("text")), _ms(p90[1]),
-                      _num(r.items_per_s("image"), "{:.0f}"), _num(r.items_per_s("text"), "{:.0f}"),
-                      _num(r.load_s(), "{:.2f}"), _mib(increment), _mib(baseline), _mib(peak))
+        cells = [label, _ms(r.median_ms("image")), _ms(p90[0]), _ms(r.median_ms("text")), _ms(p90[1]),
+                 _num(r.items_per_s("image"), "{:.0f}"), _num(r.items_per_s("text"), "{:.0f}"),
+                 _num(r.load_s(), "{:.2f}"), _mib(increment), _mib(baseline), _mib(peak)]
+        if repeats:
+            cells.append(repeat_cell(r))
+        table.add_row(*cells)
     if baselines:
         table.caption = "model = peak - base; base = RSS before the model loads: " + "; ".join(
             f"{name}: {holds}" for name, holds in sorted(baselines.items()))
     return table
+
+
+def repeat_cell(record) -> str:
+    """The worst tower's spread of repeat medians, against MLPerf's 5% rule: '2.1% (5x, ok)'."""
+    towers = [record.tower(t) for t in ("image", "text") if record.tower(t).replicability is not None]
+    if not towers:
+        return "-"
+    worst = max(towers, key=lambda t: t.replicability)
+    verdict = "ok" if worst.replicable else "over 5%"
+    return f"{100 * worst.replicability:.1f}% ({len(worst.repeats)}x, {verdict})"
 
 
 def accuracy_table(rows, title: str) -> Table:
