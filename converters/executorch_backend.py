@@ -19,6 +19,34 @@ _ET_DTYPES = {6: "float32", 3: "int32", 4: "int64", 5: "float16", 1: "int8", 0: 
 """ExecuTorch ScalarType codes of the tensor metadata."""
 
 
+METHOD = "forward"
+
+
+def declared_io(path: Path) -> dict:
+    """The method's inputs and outputs as the `.pte` program declares them (its MethodMeta).
+
+    A program names no inputs: a method's inputs are positional, and `executor_runner`
+    takes them so (`--inputs FILE0,FILE1,...`, each file the raw bytes of one input, its
+    size checked against the tensor's). They are recorded as `input_<i>` / `output_<i>`,
+    with the sizes and dtypes of the method's tensor metadata. Reads the program without
+    loading the method, so no delegate is initialised.
+    """
+    from executorch.extension.pybindings import portable_lib
+
+    meta = portable_lib._load_program(str(path)).method_meta(METHOD)
+
+    def spec(prefix: str, info, i: int) -> dict:
+        code = int(info.dtype())
+        if code not in _ET_DTYPES:
+            raise ValueError(f"{Path(path).name}: {prefix}{i} has ExecuTorch ScalarType {code}, not one edge-bench feeds")
+        return io_spec(f"{prefix}{i}", info.sizes(), _ET_DTYPES[code])
+
+    return {
+        "inputs": [spec("input_", meta.input_tensor_meta(i), i) for i in range(meta.num_inputs())],
+        "outputs": [spec("output_", meta.output_tensor_meta(i), i) for i in range(meta.num_outputs())],
+    }
+
+
 def _quantize(program, job: TowerJob):
     """PT2E quantization of an exported tower; static int8 runs the calibration batches."""
     import torch
@@ -131,17 +159,7 @@ class ExecuTorchConverter(Converter):
         return delegation
 
     def inspect(self, path: Path) -> dict:
-        from executorch.extension.pybindings import portable_lib
-
-        meta = portable_lib._load_program(str(path)).method_meta("forward")  # no method load: no delegate init
-
-        def spec(prefix: str, info, i: int) -> dict:
-            return io_spec(f"{prefix}{i}", info.sizes(), _ET_DTYPES.get(int(info.dtype()), "float32"))
-
-        return {
-            "inputs": [spec("input_", meta.input_tensor_meta(i), i) for i in range(meta.num_inputs())],
-            "outputs": [spec("output_", meta.output_tensor_meta(i), i) for i in range(meta.num_outputs())],
-        }
+        return declared_io(path)
 
     def load(self, path: Path, threads: int | None = 1) -> Runner:
         from executorch.extension.pybindings import portable_lib

@@ -65,6 +65,28 @@ def _input_name(model: bytes) -> str:
     return Interpreter(model_content=model).get_signature_list()[SIGNATURE]["inputs"][0]
 
 
+def declared_io(path: Path) -> dict:
+    """The graph's inputs and outputs as the `.tflite` file declares them, in the interpreter's order.
+
+    Names are the tensors' own names (`serving_default_args_0`), not the signature's
+    argument keys (`args_0`): LiteRT's `benchmark_model` compares `--input_layer` with
+    the tensor names of the graph's inputs (it warns "Tensor # i is named X but flags
+    call it Y" otherwise) and matches `--input_layer_value_files` to `--input_layer` by
+    name. Shapes are the static shapes the interpreter allocates.
+    """
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=str(path))
+    signatures = interpreter.get_signature_list()
+    if SIGNATURE not in signatures:
+        raise ValueError(f"{Path(path).name} has no {SIGNATURE!r} signature (it has {', '.join(signatures) or 'none'})")
+
+    def specs(details: list[dict]) -> list[dict]:
+        return [io_spec(d["name"], d["shape"], d["dtype"]) for d in details]
+
+    return {"inputs": specs(interpreter.get_input_details()), "outputs": specs(interpreter.get_output_details())}
+
+
 def _quantize(model: bytes, job: TowerJob) -> bytes:
     """ai-edge-quantizer recipes: fp16 weights, dynamic int8, or static int8 with float I/O."""
     from ai_edge_quantizer import qtyping, quantizer, recipe
@@ -199,7 +221,9 @@ class TFLiteConverter(Converter):
     requires = ("litert_torch", "ai_edge_litert.interpreter", "ai_edge_quantizer")
     extra = "tflite"
     runs_on = ("linux", "android", "macos", "ios")
-    settings_version = 4  # 2: static int8 keeps the L2 normalisation in float; 3: and attention masks; 4: LayerNorms, residuals
+    settings_version = 5  # 2: static int8 keeps the L2 normalisation in float; 3: and attention masks; 4: LayerNorms,
+    # residuals; 5: the manifest names inputs and outputs by their tensor names (serving_default_args_0), not
+    # the signature's keys (args_0), so benchmark_model's --input_layer matches: older sets are made again
     schemes = {
         "fp32": "litert-torch float32; XNNPACK delegate at run time",
         "fp16": "ai-edge-quantizer float casting: float16 weights, float32 compute",
@@ -219,17 +243,7 @@ class TFLiteConverter(Converter):
         return dict(_xnnpack_split(path), float_model=float_model)
 
     def inspect(self, path: Path) -> dict:
-        from ai_edge_litert.interpreter import Interpreter
-
-        interpreter = Interpreter(model_path=str(path))
-        runner = interpreter.get_signature_runner(SIGNATURE)
-        inputs = runner.get_input_details()
-        outputs = runner.get_output_details()
-        return {
-            "inputs": [io_spec(k, v["shape"], v["dtype"]) for k, v in inputs.items()],
-            "outputs": [io_spec(k, v["shape"], v["dtype"]) for k, v in outputs.items()],
-            "ops": _op_counts(path),
-        }
+        return dict(declared_io(path), ops=_op_counts(path))
 
     def load(self, path: Path, threads: int | None = 1) -> Runner:
         from ai_edge_litert.interpreter import Interpreter

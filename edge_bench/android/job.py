@@ -28,7 +28,7 @@ from edge_bench.android.fidelity import measure_fidelity
 from edge_bench.android.result import build_result, launch_problem
 from edge_bench.android.runners import NativeRunner, runner_for
 from edge_bench.android.settings import AndroidSettings, settings_from_profile
-from edge_bench.android.tensors import TensorSpec, artifact_specs, model_input, write_raw
+from edge_bench.android.tensors import ArtifactIO, TensorSpec, artifact_io, model_input, specs_from_entries, write_raw
 from edge_bench.errors import JobError
 
 EventFn = Callable[[str, dict], None]
@@ -85,6 +85,13 @@ def run_android_job(transport: Any, profile: Any, job: dict, local_root: Path,
     `profile` is a DeviceProfile (its `[android]` table and workdir are read) or AndroidSettings.
     `reference` runs the same artifact on the host for the fidelity check (default: this
     machine's runtime for the backend).
+
+    `job["artifact"]` and `job["gallery"]` may carry the artifact's tensors as
+    `"inputs"` / `"outputs"` lists of `{"name", "shape", "dtype"}` (what
+    `edge_bench.android.tensors.artifact_specs(path, manifest_entry)` returns, or the
+    artifact's manifest entry); they name the runner's inputs (`--input_layer`,
+    `--input_layer_shape`) before anything else (see `tensor_specs`). The result's
+    `input_tensors` says which were used and where they came from.
     """
     settings = profile if isinstance(profile, AndroidSettings) else settings_from_profile(profile)
     emit = on_event or _quiet
@@ -138,7 +145,71 @@ def stage_input(ctx: JobContext, items: np.ndarray, spec: TensorSpec | None, nam
     local = write_raw(tensor, ctx.local_dir / "inputs" / f"{name}.bin", spec)
     remote = posixpath.join(ctx.remote_dir, "inputs", f"{name}.bin")
     ctx.device.push_file(local, remote)
-    return InputFile(spec.name if spec else "input", tuple(spec.shape if spec else tensor.shape), remote), tensor
+    return InputFile(spec.name if spec else PLACEHOLDER_INPUT, tuple(spec.shape if spec else tensor.shape), remote), tensor
+
+
+PLACEHOLDER_INPUT = "input"
+"""The input name used only when nothing says the artifact's own (recorded as a protocol deviation)."""
+
+
+def _reconcile(kind: str, given: list[TensorSpec], declared: list[TensorSpec], file: str) -> tuple[list[TensorSpec], list[str]]:
+    """The job's specs checked against the artifact's own: shapes and dtypes must agree (JobError),
+    names the artifact declares replace the job's (what the runners compare with), noted."""
+    if len(given) != len(declared) or any(g.shape != d.shape or g.dtype != d.dtype for g, d in zip(given, declared)):
+        def show(specs: list[TensorSpec]) -> str:
+            return ", ".join(f"{s.name} {list(s.shape)} {s.dtype}" for s in specs) or "none"
+
+        raise JobError(f"the job's {kind} for {file} ({show(given)}) are not the artifact's ({show(declared)})",
+                       hint="pass the specs edge_bench.android.tensors.artifact_specs(path, manifest_entry) returns, "
+                            "or convert the model again")
+    notes = [f"{file}: the job names {kind[:-1]} {g.name!r}, the artifact declares {d.name!r}; the command line uses "
+             f"{d.name!r}" for g, d in zip(given, declared) if g.name != d.name]
+    return (declared if notes else given), notes
+
+
+def tensor_specs(entry: dict, local: Path) -> tuple[ArtifactIO, list[str]]:
+    """The inputs and outputs the native runner's command line gives for one artifact of the job, and notes.
+
+    The job's own `inputs` / `outputs` lists (`[{name, shape, dtype}]`, e.g. the artifact's
+    manifest entry, in `job["artifact"]` and `job["gallery"]`) come first. When this machine
+    can also read the artifact (edge_bench.android.tensors.artifact_io), they must agree with
+    it in shape and dtype (else JobError), and the artifact's names win over stale ones (noted).
+    Without lists in the job: the artifact itself, then a manifest.json beside it; `source`
+    "none" (empty lists) when nothing says.
+    """
+    declared = artifact_io(local)
+    if not entry.get("inputs"):
+        return declared, []
+    inputs = specs_from_entries(entry["inputs"], "input")
+    outputs = specs_from_entries(entry.get("outputs") or [], "output")
+    if declared.source != "artifact":
+        return ArtifactIO(inputs, outputs or declared.outputs, "job"), []
+    inputs, notes = _reconcile("inputs", inputs, declared.inputs, local.name)
+    if outputs:
+        outputs, more = _reconcile("outputs", outputs, declared.outputs, local.name)
+        notes += more
+    else:
+        outputs = declared.outputs
+    return ArtifactIO(inputs, outputs, "artifact" if notes else "job"), notes
+
+
+def _one_input(ctx: JobContext, io: ArtifactIO, file: str) -> tuple[TensorSpec | None, list[str]]:
+    """The single input a tower takes, and a deviation when it is unknown (the placeholder is used)."""
+    if len(io.inputs) > 1:
+        raise JobError(f"{file} has {len(io.inputs)} inputs; the Android path feeds one input per tower")
+    if io.inputs:
+        return io.inputs[0], []
+    return None, [f"{file}: input tensor unknown (this machine cannot read the artifact and the job lists no "
+                  f"inputs): {ctx.runner.module} is given the placeholder name {PLACEHOLDER_INPUT!r} and the shape "
+                  "of the job's items, not checked against the artifact"]
+
+
+def _tensors_record(io: ArtifactIO) -> dict:
+    """The tensors the command line used, for the result record."""
+    def rows(specs: list[TensorSpec]) -> list[dict]:
+        return [{"name": s.name, "shape": list(s.shape), "dtype": s.dtype} for s in specs]
+
+    return {"source": io.source, "inputs": rows(io.inputs), "outputs": rows(io.outputs)}
 
 
 def run_settings(ctx: JobContext, model: str, inputs: tuple[InputFile, ...], protocol: dict,
@@ -169,11 +240,11 @@ def execute(ctx: JobContext, run: RunSettings, name: str) -> tuple[list[str], An
 def _timed_job(ctx: JobContext) -> dict:
     """The timed run of the batch-1 artifact, then the gallery artifact and the fidelity sample."""
     local, remote, verified = _push_artifact(ctx, ctx.job["artifact"])
-    specs_in, specs_out = artifact_specs(local)
-    if len(specs_in) > 1:
-        raise JobError(f"{local.name} has {len(specs_in)} inputs; the Android path feeds one input per tower")
+    io, notes = tensor_specs(ctx.job["artifact"], local)
+    spec_in, unknown = _one_input(ctx, io, local.name)
+    specs_in, specs_out = io.inputs, io.outputs
     items = _load_inputs(ctx)
-    first, _ = stage_input(ctx, items[0:1], specs_in[0] if specs_in else None, "item-0")
+    first, _ = stage_input(ctx, items[0:1], spec_in, "item-0")
     run = run_settings(ctx, remote, (first,), ctx.protocol())
     before = ctx.device.state()
     ctx.emit("run", {"artifact": ctx.job["artifact"]["path"]})
@@ -184,8 +255,11 @@ def _timed_job(ctx: JobContext) -> dict:
                           device=ctx.fingerprint, before=before, after=after, argv=argv,
                           runtime_version=ctx.version, sample_interval=ctx.device.settings.sample_interval_s,
                           sha256_verified=verified)
+    result["protocol_deviations"] = [*result.get("protocol_deviations", []), *unknown, *notes]
+    result["input_tensors"] = _tensors_record(io)
     if result["status"] == "ok" and ctx.job.get("gallery"):
         result["gallery"] = _gallery(ctx, items)
+        result["protocol_deviations"] += result["gallery"].pop("deviations", [])
     if result["status"] == "ok":
         result["fidelity"] = measure_fidelity(ctx, local, remote, items, specs_in, specs_out)
     return result
@@ -196,10 +270,11 @@ def _gallery(ctx: JobContext, items: np.ndarray) -> dict:
     entry = ctx.job["gallery"]
     batch = int(entry.get("batch") or 1)
     local, remote, _ = _push_artifact(ctx, entry)
-    specs_in, _ = artifact_specs(local)
+    io, notes = tensor_specs(entry, local)
+    spec_in, unknown = _one_input(ctx, io, local.name)
     if len(items) < batch:
         return {"batch": batch, "status": "not-run", "reason": f"only {len(items)} inputs for batch {batch}"}
-    staged, _ = stage_input(ctx, items[0:batch], specs_in[0] if specs_in else None, f"batch-{batch}")
+    staged, _ = stage_input(ctx, items[0:batch], spec_in, f"batch-{batch}")
     run = run_settings(ctx, remote, (staged,), ctx.protocol())
     ctx.emit("gallery", {"artifact": entry["path"]})
     argv, capture, report = execute(ctx, run, "gallery")
@@ -207,7 +282,8 @@ def _gallery(ctx: JobContext, items: np.ndarray) -> dict:
     timing = ctx.runner.timing_fields(report, run)
     failed = ctx.runner.failure(report)
     out = {"batch": batch, "status": "error" if failed or capture.exit_code != 0 else "ok",
-           "error": failed[1] if failed else None, "batch_latency_s": timing["latency_s"], "command": argv}
+           "error": failed[1] if failed else None, "batch_latency_s": timing["latency_s"], "command": argv,
+           "input_tensors": _tensors_record(io), "deviations": [f"gallery: {note}" for note in unknown + notes]}
     if "latency_stats_from_tool" in timing:
         out["latency_stats_from_tool"] = timing["latency_stats_from_tool"]
     return out

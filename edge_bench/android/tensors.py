@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -35,20 +35,99 @@ class TensorSpec:
         return int(np.prod(self.shape)) * np.dtype(_DTYPES[self.dtype]).itemsize
 
 
-def artifact_specs(artifact: Path) -> tuple[list[TensorSpec], list[TensorSpec]]:
-    """Inputs and outputs of one artifact file from the `manifest.json` beside it ([] when unknown)."""
+SOURCES = ("artifact", "manifest", "manifest.json", "none")
+"""Where an artifact's tensor specs came from: read from the file on this machine, the manifest
+entry the caller passed, the `manifest.json` beside the file, or nowhere."""
+
+
+@dataclass(frozen=True)
+class ArtifactIO:
+    """An artifact's inputs and outputs, and where they were read from (one of SOURCES)."""
+
+    inputs: list[TensorSpec]
+    outputs: list[TensorSpec]
+    source: str
+
+
+def specs_from_entries(items: Any, what: str = "tensor") -> list[TensorSpec]:
+    """TensorSpecs from manifest-style entries `[{name, shape, dtype}, ...]`; a malformed one is a JobError."""
+    if not isinstance(items, (list, tuple)):
+        raise JobError(f"{what} specs must be a list of {{name, shape, dtype}}, got {type(items).__name__}")
+    specs = []
+    for i, item in enumerate(items):
+        if isinstance(item, TensorSpec):
+            specs.append(item)
+            continue
+        shape = item.get("shape") if isinstance(item, dict) else None
+        if not isinstance(shape, (list, tuple)) or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0
+                                                           for d in shape):
+            raise JobError(f"{what} {i}: shape must be a list of non-negative integers, got {shape!r}")
+        dtype = str(item.get("dtype", "float32"))
+        if dtype not in _DTYPES:
+            raise JobError(f"{what} {i}: dtype {dtype!r} is not one edge-bench feeds",
+                           hint=f"use one of {', '.join(_DTYPES)}")
+        specs.append(TensorSpec(str(item.get("name") or f"input_{i}"), tuple(int(d) for d in shape), dtype))
+    return specs
+
+
+def declared_specs(artifact: Path) -> tuple[list[TensorSpec], list[TensorSpec]] | None:
+    """Inputs and outputs as the artifact file itself declares them, read with this machine's runtime:
+    a `.tflite` with ai_edge_litert's Interpreter (the graph's input tensor names, which
+    `benchmark_model --input_layer` takes), a `.pte` from the program's method metadata
+    (positional: `executor_runner --inputs` takes files in input order). None when the host
+    has no such runtime or cannot read the file."""
+    suffix = Path(artifact).suffix
+    try:
+        if suffix == ".tflite":
+            from edge_bench.converters.tflite_backend import declared_io
+        elif suffix == ".pte":
+            from edge_bench.converters.executorch_backend import declared_io
+        else:
+            return None
+        io = declared_io(Path(artifact))
+    except Exception:  # no runtime here (ImportError), or a file it cannot read: fall back
+        return None
+    return specs_from_entries(io["inputs"], "input"), specs_from_entries(io["outputs"], "output")
+
+
+def _beside(artifact: Path) -> dict | None:
+    """The entry for `artifact` in a `manifest.json` beside it (an artifact set's own folder), if any."""
     manifest = artifact.parent / "manifest.json"
-    if not manifest.is_file():
-        return [], []
-    data = json.loads(manifest.read_text())
-    for tower in data.get("towers", {}).values():
+    try:
+        data = json.loads(manifest.read_text())
+    except (OSError, ValueError):
+        return None
+    for tower in (data.get("towers") or {}).values() if isinstance(data, dict) else ():
         for entry in tower.get("artifacts", []):
             if entry.get("file") == artifact.name:
-                def specs(items: list[dict]) -> list[TensorSpec]:
-                    return [TensorSpec(item.get("name", f"input_{i}"), tuple(item["shape"]), item.get("dtype", "float32"))
-                            for i, item in enumerate(items)]
-                return specs(entry.get("inputs", [])), specs(entry.get("outputs", []))
-    return [], []
+                return entry
+    return None
+
+
+def artifact_io(artifact: Path, manifest_entry: dict | None = None) -> ArtifactIO:
+    """The native runner's inputs and outputs for one artifact file, and where they came from.
+
+    First the artifact itself (when this machine has the backend's runtime: ai_edge_litert
+    for `.tflite`, executorch for `.pte`), then `manifest_entry` (the artifact's entry in its
+    set's manifest, `{"inputs": [...], "outputs": [...]}`, as the caller has it), then a
+    `manifest.json` beside the file; `source` "none" and empty lists when none of them says.
+    """
+    artifact = Path(artifact)
+    declared = declared_specs(artifact)
+    if declared is not None:
+        return ArtifactIO(declared[0], declared[1], "artifact")
+    for entry, source in ((manifest_entry, "manifest"), (_beside(artifact), "manifest.json")):
+        if entry and entry.get("inputs"):
+            return ArtifactIO(specs_from_entries(entry["inputs"], "input"),
+                              specs_from_entries(entry.get("outputs") or [], "output"), source)
+    return ArtifactIO([], [], "none")
+
+
+def artifact_specs(artifact: Path, manifest_entry: dict | None = None) -> tuple[list[TensorSpec], list[TensorSpec]]:
+    """Inputs and outputs of one artifact file for its native runner ([] when unknown): read from
+    the artifact itself when this machine can, else from `manifest_entry` (see `artifact_io`)."""
+    io = artifact_io(artifact, manifest_entry)
+    return io.inputs, io.outputs
 
 
 def model_input(items: np.ndarray, kind: str, mean: list[float] | None, std: list[float] | None) -> np.ndarray:
