@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from edge_bench.records.job import JobRecord
 from emulated_pi import DEFAULT_ROOT, QEMU_DEFAULT_PROFILE, REPO, run_script
 from emulated_pi import emulated_pi, emulated_pi_profiles  # noqa: F401  (fixtures)
 
@@ -227,8 +228,8 @@ def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a * b).sum(-1) / np.linalg.norm(a, axis=-1) / np.linalg.norm(b, axis=-1)
 
 
-def _same_artifact(a: dict, b: dict) -> bool:
-    return a["provenance"]["artifact"]["files"] == b["provenance"]["artifact"]["files"]
+def _same_artifact(a: JobRecord, b: JobRecord) -> bool:
+    return a.provenance.artifact["files"] == b.provenance.artifact["files"]
 
 
 @pytest.mark.slow
@@ -242,16 +243,16 @@ def test_edge_bench_run_on_the_emulated_pi_computes_what_the_host_computes(emula
         assert (job.status, host[key].status) == ("ok", "ok"), (job.error, host[key].error)
         assert _same_artifact(record, reference)
         for tower in ("image", "text"):
-            on_device, on_host = (np.load(r["embeddings"][tower]) for r in (record, reference))
+            on_device, on_host = (np.load(r.embeddings[tower]) for r in (record, reference))
             assert on_device.shape == on_host.shape
             assert cosines(on_device, on_host).min() >= 0.9999, (key, tower)
-            assert record["towers"][tower]["agent"]["platform"]["machine"] == "aarch64"
-        assert record["recall"] == reference["recall"]
-        assert record["fidelity"]["verdict"]["status"] == "agrees"
-        fingerprint = record["provenance"]["device"]["fingerprint"]
+            assert record.towers[tower].agent["platform"]["machine"] == "aarch64"
+        assert record.accuracy.recall == reference.accuracy.recall
+        assert record.fidelity.verdict.status == "agrees"
+        fingerprint = record.provenance.device.fingerprint
         assert (fingerprint["machine"], fingerprint["cpu"]["model"]) == ("aarch64", "Cortex-A76")
         assert fingerprint["runtimes"]["torch"] is None
-    runtimes = {key: job.record["towers"]["image"]["runtime"]["name"] for key, job in device.items()}
+    runtimes = {key: job.record.towers["image"].runtime.name for key, job in device.items()}
     assert runtimes == {("executorch", "fp32"): "executorch-numpy", ("tflite", "fp32"): "ai-edge-litert"}
 
 
@@ -263,11 +264,11 @@ def test_int8_under_qemus_default_cpu_model_is_flagged_as_disagreeing_with_the_h
 
     assert (good.status, bad.status) == ("ok", "ok"), (good.error, bad.error)
     assert _same_artifact(good.record, bad.record)
-    assert good.record["fidelity"]["verdict"]["status"] == "agrees"  # cortex-a76: the Pi's core
-    assert good.record["fidelity"]["verdict"]["worst_cosine"] >= 0.9999
-    verdict = bad.record["fidelity"]["verdict"]
-    assert verdict["status"] == "DISAGREES" and verdict["worst_cosine"] < 0.99
-    assert "not comparable" in verdict["message"]
+    assert good.record.fidelity.verdict.status == "agrees"  # cortex-a76: the Pi's core
+    assert good.record.fidelity.verdict.worst_cosine >= 0.9999
+    verdict = bad.record.fidelity.verdict
+    assert verdict.status == "DISAGREES" and verdict.worst_cosine < 0.99
+    assert "not comparable" in verdict.message
     assert "the device disagrees with the host's run of the same artifact" in output
 
 

@@ -3,7 +3,8 @@
 A record type declares its fields once; `encode` and `decode` follow from the
 hints (dataclasses, `X | None`, `tuple[T, ...]`, `dict[str, T]`, plain JSON
 values). Keys a newer writer added and this reader does not know are dropped
-on decode; missing keys take the field's default.
+on decode; missing keys, and nulls where the type admits none, take the
+field's default.
 """
 
 from __future__ import annotations
@@ -43,6 +44,11 @@ def decode(cls: type[T], data: Any) -> T:
     return _decode(cls, data)
 
 
+def _admits_none(hint: Any) -> bool:
+    return hint is Any or hint is object or (typing.get_origin(hint) in (typing.Union, types.UnionType)
+                                            and type(None) in typing.get_args(hint))
+
+
 def _decode(hint: Any, data: Any) -> Any:
     if hint is Any or hint is object:
         return data
@@ -58,8 +64,12 @@ def _decode(hint: Any, data: Any) -> Any:
         if not isinstance(data, dict):
             data = {}
         hints = _hints(hint)
-        kwargs = {f.name: _decode(hints[f.name], data[f.name]) for f in dataclasses.fields(hint)
-                  if f.init and f.name in data}
+        kwargs = {}
+        for f in dataclasses.fields(hint):
+            if f.init and f.name in data:
+                value = _decode(hints[f.name], data[f.name])
+                if value is not None or _admits_none(hints[f.name]):
+                    kwargs[f.name] = value  # else (null or garbage where the type has no None): the default
         return hint(**kwargs)
     if origin is tuple:
         args = typing.get_args(hint)
