@@ -1,8 +1,12 @@
-"""The TUI driven with Pilot: real runs on the local device and on a real sshd that vanishes, results, compare, export.
+"""The TUI driven with Pilot: runs on the local device, a real sshd that vanishes, results, compare, export.
 
-Runs use the built-in untrained student, LiteRT at fp32, 40 synthetic images
-and a short protocol; the converter cache is the session's (shared with the
-runner's tests), the store and profiles are this test's own.
+Runs use a built-in student (edgeclip-s-scratch), LiteRT at fp32, 40 synthetic images
+and a short protocol. The runs about the app (progress, results, compare,
+export, cancel, quit) go through the scripted executor (`scripted_app`): no
+conversion, no agent, figures from the script. Only the run about a real
+transport (the device that vanishes) converts and starts the agent; the
+converter cache is the session's (shared with the runner's tests), the store
+and profiles are this test's own.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ import pytest
 
 from edge_bench import paths
 from edge_bench.agent.spec import Protocol
+from edge_bench.executors.base import TowerFailed
+from edge_bench.executors.scripted import Script, ScriptedExecutor
 from edge_bench.runner.plan import RunPlan
 from edge_bench.store import Store
 from edge_bench.tui.app import EdgeBenchApp
@@ -26,6 +32,8 @@ FAST = Protocol(warmup_min_runs=2, warmup_min_seconds=0.0, min_runs=8, min_secon
 PLAN = RunPlan(device="local", models=("edgeclip-s-scratch",), backends=("tflite",), precisions=("fp32",),
                n_images=40, gallery_batch=4, protocol=FAST)
 SIZE = (120, 36)
+IMAGE, TEXT = (("edgeclip-s-scratch", "tflite", "fp32", tower) for tower in ("image", "text"))
+"""PLAN's one job's towers, as the scripted executor keys them."""
 
 
 @pytest.fixture
@@ -41,6 +49,23 @@ def settings(tmp_path: Path, **over) -> TuiSettings:
     values = dict(plan=PLAN, start_screen="plan", auto_probe=False, export_dir=tmp_path / "report")
     values.update(over)
     return TuiSettings(**values)
+
+
+class SlowToStop(ScriptedExecutor):
+    """A scripted device that takes a moment to stop a cancelled tower, as a real agent does."""
+
+    def run_tower(self, request, cancel):
+        try:
+            return super().run_tower(request, cancel)
+        except TowerFailed as exc:
+            if exc.status == "cancelled":
+                time.sleep(1.0)
+            raise
+
+
+def scripted_app(settings: TuiSettings, script: Script, executor=ScriptedExecutor) -> EdgeBenchApp:
+    """The app with every run's jobs answered by a scripted executor (the device is still reached)."""
+    return EdgeBenchApp(settings, executor_factory=lambda profile, transport, local_root: executor(script))
 
 
 def drive(app: EdgeBenchApp, steps) -> None:
@@ -61,7 +86,9 @@ async def wait_for(pilot, predicate, timeout: float, what: str) -> None:
 
 
 def status_text(item: JobItem) -> str:
-    return str(item.query_one(".job-status").content)
+    """The job's status line ('' while the item is mounted: the run has begun, its widgets not yet)."""
+    status = item.query(".job-status")
+    return str(status.first().content) if status else ""
 
 
 async def run_plan(pilot, app, timeout: float = 400) -> tuple[list, JobItem]:
@@ -74,13 +101,17 @@ async def run_plan(pilot, app, timeout: float = 400) -> tuple[list, JobItem]:
     end = time.monotonic() + timeout
     while run.running:
         assert time.monotonic() < end, "the run did not end"
-        seen += [(i.status, status_text(i), i.query_one("ProgressBar").progress) for i in run.items.values()]
+        seen += [(i.status, status_text(i), i.query_one("ProgressBar").progress) for i in run.items.values()
+                 if i.query(".job-status")]
         await pilot.pause(0.05)
     (item,) = run.items.values()
     return seen, item
 
 
 def test_run_on_local_then_results_compare_and_export(tui_home, tmp_path):
+    # the scripted samples are spread symmetrically about these medians, so the figures shown are exactly these
+    script = Script(latency_ms={IMAGE: 2.5, TEXT: 0.8}, delay_s=0.3)
+
     async def steps(app, pilot):
         seen, item = await run_plan(pilot, app)
         run = app.get_screen("run")
@@ -90,13 +121,17 @@ def test_run_on_local_then_results_compare_and_export(tui_home, tmp_path):
         assert any(0 < progress < len(STAGES) for status, _, progress in seen if status == "running")
         assert item.status == "ok", item.reason
         figures = str(item.query_one(".job-figures").content)
-        assert "img " in figures and " ms" in figures and "img/s" in figures and "R@1" in figures
+        assert script.calls == [IMAGE, TEXT]
         assert item.query_one("ProgressBar").progress == len(STAGES)
         assert "complete" in str(run.query_one("#run-summary").content)
         first_run = run.run_id
         store = Store()
         (row,) = store.jobs(run_id=first_run)
         assert row.status == "ok" and row.backend == "tflite"
+        assert row.record.median_ms("image") == 2.5 and row.record.items_per_s("image") == 500.0
+        assert row.record.tower("image").executor == "scripted" and not row.record.untrained
+        # recall from the scripted device's embeddings (fp32: the reference's); trained weights, so no '*'
+        assert figures == f"img 2.50 ms  txt 0.80 ms  500 img/s  R@1 {100 * row.record.recall('image'):.1f}%"
 
         # the screens stay usable while a second run goes on
         await pilot.press("2", "ctrl+r")
@@ -106,6 +141,7 @@ def test_run_on_local_then_results_compare_and_export(tui_home, tmp_path):
         await pilot.press("3")
         await wait_for(pilot, lambda: not run.running, 400, "the second run")
         assert run.run_id != first_run and list(run.items.values())[0].status == "ok"
+        assert script.calls == [IMAGE, TEXT] * 2
 
         await pilot.press("4")
         results = app.get_screen("results")
@@ -114,6 +150,7 @@ def test_run_on_local_then_results_compare_and_export(tui_home, tmp_path):
         assert table.row_count == 2
         assert {r.job.run_id for r in results.rows} == {first_run, run.run_id}
         assert all(r.cells[4] == "ok" for r in results.rows)
+        assert [str(table.get_row_at(i)[6]) for i in range(2)] == ["2.50", "2.50"]  # img ms
 
         await pilot.press("5")
         compare = app.get_screen("compare")
@@ -131,12 +168,7 @@ def test_run_on_local_then_results_compare_and_export(tui_home, tmp_path):
         assert all(Path(p).is_file() for p in export.written)
         assert all(Path(p).is_relative_to(tmp_path / "report") for p in export.written)
 
-        # what the runs converted is listed on the Plan screen
-        await pilot.press("2")
-        converted = app.get_screen("plan").query_one("#converted")
-        await wait_for(pilot, lambda: converted.row_count > 0, 30, "the converted artifacts")
-
-    drive(EdgeBenchApp(settings(tmp_path)), steps)
+    drive(scripted_app(settings(tmp_path), script), steps)
 
 
 def test_a_device_that_vanishes_fails_its_job_and_the_app_goes_on(tui_home, fresh_sshd, tmp_path):
@@ -167,7 +199,14 @@ def test_a_device_that_vanishes_fails_its_job_and_the_app_goes_on(tui_home, fres
         await wait_for(pilot, lambda: len(results.rows) == 1, 30, "the results table")
         assert results.rows[0].job.status == "failed" and "lost" in results.rows[0].job.error
 
-    drive(EdgeBenchApp(settings(tmp_path, plan=plan, thermal_interval=0.5)), steps)
+        # what the run converted is listed on the Plan screen
+        await pilot.press("2")
+        converted = app.get_screen("plan").query_one("#converted")
+        await wait_for(pilot, lambda: converted.row_count > 0, 30, "the converted artifacts")
+
+    # a read is an ssh command; a newer read cancels an older one (one thermal worker at a time), so the
+    # interval leaves each read time to end on a loaded machine
+    drive(EdgeBenchApp(settings(tmp_path, plan=plan, thermal_interval=2.0)), steps)
 
 
 def test_an_unreachable_device_is_reported_and_nothing_runs(tui_home, tmp_path):
@@ -191,25 +230,28 @@ def test_an_unreachable_device_is_reported_and_nothing_runs(tui_home, tmp_path):
 
 
 def test_cancel_stops_the_run_and_the_current_job(tui_home, tmp_path):
-    slow = Protocol(warmup_min_runs=2, warmup_min_seconds=0.0, min_runs=8, min_seconds=60.0, max_runs=10**7, max_seconds=120.0)
-    # fp16 is never converted: cancelled first; the slow protocol keeps the first job on the device when x is pressed
-    plan = RunPlan(**{**PLAN.__dict__, "precisions": ("fp32", "fp16"), "protocol": slow})
+    # each tower takes a minute on the scripted device: the first job is in its image tower when x is pressed,
+    # and stopping it takes a second (the run is still cancelling when the summary is read)
+    script = Script(delay_s=60.0)
+    plan = RunPlan(**{**PLAN.__dict__, "precisions": ("fp32", "fp16")})
 
     async def steps(app, pilot):
         await pilot.press("ctrl+r")
         run = app.get_screen("run")
-        await wait_for(pilot, lambda: len(run.items) == 2 and next(iter(run.items.values())).status == "running",
-                       120, "the first job")
+        await wait_for(pilot, lambda: len(run.items) == 2 and status_text(next(iter(run.items.values()))).startswith(
+            "image"), 120, "the first job's image tower")
         await pilot.press("q")  # quitting during a run asks first
         assert type(app.screen).__name__ == "ConfirmScreen"
         await pilot.press("n")
         assert app.screen is run and run.running
         await pilot.press("x")
         assert "cancelling" in str(run.query_one("#run-summary").content)
-        await wait_for(pilot, lambda: not run.running, 400, "the run to stop")
+        await wait_for(pilot, lambda: not run.running, 30, "the run to stop")
         first, second = run.items.values()
-        assert first.status == "cancelled" and second.status == "cancelled"  # the agent is stopped mid-job
+        assert first.status == "cancelled" and second.status == "cancelled"  # the tower is stopped mid-job
+        assert first.reason == "cancelled during the image tower"
+        assert script.calls == [IMAGE]
         assert Store().run(run.run_id).status == "cancelled"
         assert [(j.precision, j.status) for j in Store().jobs(run_id=run.run_id)] == [("fp32", "cancelled")]
 
-    drive(EdgeBenchApp(settings(tmp_path, plan=plan)), steps)
+    drive(scripted_app(settings(tmp_path, plan=plan), script, SlowToStop), steps)

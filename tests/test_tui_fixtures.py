@@ -1,8 +1,9 @@
 """Shared data for the TUI tests: a results store with fixed runs and jobs (no tests of its own).
 
-Records are built with the runner's own `tower_summary` from agent results
-with fixed samples, and written with fixed ids and times into a real store
-(its migrations), so snapshots and table tests see the same content every time.
+Records are typed `JobRecord`s whose towers come from the executors' own
+conversion (`tower_result`) of agent results with fixed samples; their
+`to_json()` is written with fixed ids and times into a real store (its
+migrations), so snapshots and table tests see the same content every time.
 """
 
 from __future__ import annotations
@@ -10,7 +11,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from edge_bench.runner.record import tower_summary
+from edge_bench.executors.results import tower_result
+from edge_bench.records.job import (Accuracy, CosineStats, Failure, Fidelity, JobIdentity, JobRecord, ModelProvenance,
+                                    Provenance)
 from edge_bench.store import Store
 
 RUNS = (
@@ -49,20 +52,28 @@ def agent_result(median_ms: float, items_per_s: float, temps: tuple[float, float
     }
 
 
-def ok_record(run, model, backend, precision, img_ms, txt_ms, ips, recall, trained, temps, device) -> dict:
+def ok_record(key, model, backend, precision, img_ms, txt_ms, ips, recall, trained, temps, device) -> JobRecord:
     """A successful job's record, shaped as the runner writes it."""
     t2i, i2t = recall
-    return {
-        "job": {"model": model, "backend": backend, "precision": precision, "device": device, "dataset": "synthetic"},
-        "status": "ok", "reason": None, "phase": "done",
-        "towers": {"image": tower_summary(agent_result(img_ms, ips, temps), 1e8, None),
-                   "text": tower_summary(agent_result(txt_ms, ips * 4, temps), 2e7, None)},
-        "recall": {"image_retrieval_recall@1": t2i, "text_retrieval_recall@1": i2t,
-                   "image_retrieval_recall@5": min(1.0, t2i * 2), "text_retrieval_recall@5": min(1.0, i2t * 2)},
-        "recall_label": "trained" if trained else "untrained",
-        "fidelity": {"vs_fp32_pytorch": {"image": {"cosine_min": 0.9991}, "text": {"cosine_min": 0.9995}}},
-        "provenance": {"model": {"weights_status": "trained" if trained else "untrained"}},
-    }
+    weights = "trained" if trained else "untrained"
+    return JobRecord(
+        job=JobIdentity(key=key, model=model, backend=backend, precision=precision, device=device, dataset="synthetic"),
+        status="ok",
+        towers={"image": tower_result(agent_result(img_ms, ips, temps), 1e8, None),
+                "text": tower_result(agent_result(txt_ms, ips * 4, temps), 2e7, None)},
+        accuracy=Accuracy(recall={"image_retrieval_recall@1": t2i, "text_retrieval_recall@1": i2t,
+                                  "image_retrieval_recall@5": min(1.0, t2i * 2),
+                                  "text_retrieval_recall@5": min(1.0, i2t * 2)}, label=weights),
+        fidelity=Fidelity(vs_fp32_pytorch={"image": CosineStats(cosine_min=0.9991),
+                                           "text": CosineStats(cosine_min=0.9995)}),
+        provenance=Provenance(model=ModelProvenance(weights_status=weights)),
+    )
+
+
+def not_run_record(key, model, backend, precision, device, status, reason, phase) -> JobRecord:
+    """A skipped or failed job's record: its identity, status and why."""
+    return JobRecord(job=JobIdentity(key=key, model=model, backend=backend, precision=precision, device=device,
+                                     dataset="synthetic"), status=status, failure=Failure(phase, reason))
 
 
 def seed_store(path: Path) -> Path:
@@ -76,20 +87,20 @@ def seed_store(path: Path) -> Path:
                              (run_id, created, device, f"plan-{device}", json.dumps(plan), status, "0.1.0"))
         n = 0
         for run_id, model, backend, precision, *figures in OK_JOBS:
-            record = ok_record(run_id, model, backend, precision, *figures, devices[run_id])
             n += 1
-            _insert(store, n, run_id, model, backend, precision, devices[run_id], "ok", None, record)
+            _insert(store, n, run_id, ok_record(f"key{n}", model, backend, precision, *figures, devices[run_id]))
         for run_id, model, backend, precision, status, reason, phase in NOT_RUN:
             n += 1
-            record = {"status": status, "reason": reason, "phase": phase}
-            _insert(store, n, run_id, model, backend, precision, devices[run_id], status, reason, record)
+            _insert(store, n, run_id,
+                    not_run_record(f"key{n}", model, backend, precision, devices[run_id], status, reason, phase))
     store.close()
     return path
 
 
-def _insert(store: Store, n: int, run_id: str, model: str, backend: str, precision: str, device: str, status: str,
-            error: str | None, record: dict) -> None:
+def _insert(store: Store, n: int, run_id: str, record: JobRecord) -> None:
+    """One job row with a fixed id and times (Store.add_job would draw both)."""
     stamp = f"2026-11-2{0 if run_id.endswith('a') else 1}T10:{n:02d}:00+00:00"
+    job = record.job
     store.db.execute("INSERT INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                     (f"j{n:010d}", run_id, f"key{n}", model, backend, precision, device, "synthetic", status, error,
-                      stamp, stamp, json.dumps(record)))
+                     (f"j{n:010d}", run_id, job.key, job.model, job.backend, job.precision, job.device, job.dataset,
+                      record.status, record.reason, stamp, stamp, json.dumps(record.to_json())))

@@ -8,7 +8,7 @@ import pytest
 
 from edge_bench.agent.spec import Protocol
 from edge_bench.runner.plan import RunPlan
-from edge_bench.records.stats import Stats, ratio
+from edge_bench.records.compare import compare_latency
 from edge_bench.errors import ConfigError
 from edge_bench.store import Store
 from edge_bench.tui import compare_model as C
@@ -73,22 +73,23 @@ def test_pairs_along_backends_and_runs(stored):
     jobs, _ = stored
     assert C.axis_values(jobs, "backend") == ["executorch", "tflite"]  # coreml was skipped: no ok job
     by_backend = C.pairs(jobs, "backend", "executorch", "tflite")
-    assert sorted(p.key for p in by_backend) == [("edgeclip-s-distilled", "fp32", "local", "synthetic"),
-                                                ("edgeclip-s-distilled", "fp32", "rpi5", "synthetic")]
+    # the key is the selection identity (model, backend, precision, dataset, device) without the axis
+    assert sorted(p.key for p in by_backend) == [("edgeclip-s-distilled", "fp32", "synthetic", "local"),
+                                                ("edgeclip-s-distilled", "fp32", "synthetic", "rpi5")]
     by_run = C.pairs(jobs, "run", "r000000000a", "r000000000b")
     # the runs share distilled executorch/tflite fp32; the int8 job failed on rpi5, scratch ran on local only
     assert sorted(p.label for p in by_run) == ["edgeclip-s-distilled executorch fp32 synthetic",
                                               "edgeclip-s-distilled tflite fp32 synthetic"]
 
 
-def test_pair_cells_use_propagated_ratios(stored):
+def test_pair_cells_carry_the_ratio_its_interval_and_verdict(stored):
     jobs, _ = stored
     pair = next(p for p in C.pairs(jobs, "run", "r000000000a", "r000000000b") if p.a.backend == "tflite")
     cells = dict(zip(C.COMPARE_COLUMNS, C.pair_cells(pair)))
-    a = Stats.of(pair.a.record["towers"]["image"]["latency"]["samples"])
-    b = Stats.of(pair.b.record["towers"]["image"]["latency"]["samples"])
-    value, sd = ratio(b, a)
-    assert math.isclose(value, 5.0) and cells["img B/A"] == f"{value:.2f} ± {sd:.2f}"
+    image = compare_latency(pair.a.record.tower("image"), pair.b.record.tower("image"))
+    # no repeats: a bootstrap of each side's samples; 15 ms against 3 ms with 2% spread is clearly slower
+    assert image.method == "bootstrap" and math.isclose(image.ratio, 5.0) and image.low > 1
+    assert cells["img B/A"] == f"{image.ratio:.2f} [{image.low:.2f}, {image.high:.2f}] slower" == image.cell()
     assert cells["img ms A"] == "3.00" and cells["img ms B"] == "15.00"
     assert cells["img/s B/A"] == f"{75 / 380:.2f}"
 

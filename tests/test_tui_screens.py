@@ -115,7 +115,7 @@ def test_results_filter_sort_mark_and_compare(isolated_home, tmp_path):
         await wait_for(pilot, lambda: pairs.row_count == 2, 30, "the comparison")
         assert compare.wanted == ("backend", "executorch", "tflite")
         labels = sorted(str(pairs.get_row_at(i)[0]) for i in range(2))
-        assert labels == ["edgeclip-s-distilled fp32 local synthetic", "edgeclip-s-distilled fp32 rpi5 synthetic"]
+        assert labels == ["edgeclip-s-distilled fp32 synthetic local", "edgeclip-s-distilled fp32 synthetic rpi5"]
         await pilot.press("w")
         assert compare.wanted == ("backend", "tflite", "executorch")
 

@@ -9,7 +9,7 @@ the screen that acts on them.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from textual import work
 from textual.app import App
@@ -27,6 +27,9 @@ from edge_bench.tui.screens.results import ResultsScreen
 from edge_bench.tui.screens.run import RunScreen
 from edge_bench.tui.settings import SCREEN_NAMES, TuiSettings
 
+if TYPE_CHECKING:
+    from edge_bench.runner.device_run import ExecutorFactory
+
 
 class EdgeBenchApp(App[None]):
     """Run benchmarks on a device, watch them live, and compare what the store holds."""
@@ -43,9 +46,11 @@ class EdgeBenchApp(App[None]):
         Binding("q", "quit", "Quit"),
     ]
 
-    def __init__(self, settings: TuiSettings | None = None) -> None:
+    def __init__(self, settings: TuiSettings | None = None, executor_factory: ExecutorFactory | None = None) -> None:
         super().__init__()
         self.settings = settings or TuiSettings()
+        self.executor_factory = executor_factory
+        """What runs the Run screen's jobs: (profile, transport, local_root) -> Executor; None = the device's own."""
 
     @contextmanager
     def store(self) -> Iterator[Store]:

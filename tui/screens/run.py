@@ -96,7 +96,8 @@ the run goes on with the next job.
 
         with self.app.store() as store:
             try:
-                Runner(store, on_event=lambda event: self._forward(store, event), cancel=cancel).run(plan)
+                Runner(store, on_event=lambda event: self._forward(store, event), cancel=cancel,
+                       executor_factory=self.app.executor_factory).run(plan)
             except EdgeBenchError as exc:
                 self._call(self._not_run, exc.one_line())
 
