@@ -29,7 +29,7 @@ def test_devices_are_probed_fingerprinted_and_chosen(isolated_home, sshd_server,
     async def steps(app, pilot):
         screen = app.get_screen("devices")
         table = screen.query_one("DataTable")
-        probed = lambda name: str(table.get_cell(name, "reachable")) not in ("probing…", "")  # noqa: E731
+        probed = lambda name: str(table.get_cell(name, "reachable")) not in ("probing…", "")  # noqa: E731  (a one-line local helper reads better as a lambda)
         await wait_for(pilot, lambda: "loop" in screen.profiles and all(
             probed(n) for n in ("local", "loop", "closed-port")), 60, "the probes")
         assert str(table.get_cell("local", "reachable")) == "yes"

@@ -75,7 +75,7 @@ class EdgeBenchApp(App[None]):
     @work(thread=True, group="warm-up")
     def _warm_imports(self) -> None:
         """Import the plot widget's library off the event loop, before the Compare screen needs it."""
-        import textual_plotext  # noqa: F401
+        import textual_plotext  # noqa: F401  (imported for its side effect)
 
     def action_show(self, name: str) -> None:
         """Bring one of the six screens to the front."""

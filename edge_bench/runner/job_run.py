@@ -174,7 +174,7 @@ def _accuracy(run: DeviceRun, model, artifacts, embeddings: dict, reference: dic
     reference_recall = retrieval_recall(reference["image"], reference["text"], ds.caption_image)
     recall = retrieval_recall(embeddings["image"], embeddings["text"], ds.caption_image)
     fidelity = Fidelity(vs_fp32_pytorch=_cosines(embeddings, reference))
-    if run.remote and run.executor.returns_embeddings and _host_can_run(artifacts):
+    if run.remote and run.executor.returns_embeddings and not run.executor.provides_artifacts and _host_can_run(artifacts):
         host = dict(zip(TOWERS, _host_embeddings(artifacts, ds)))
         agreement = _cosines(embeddings, host)
         fidelity = replace(fidelity, vs_host_artifact=agreement, verdict=agreement_verdict(agreement))

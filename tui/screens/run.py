@@ -86,9 +86,9 @@ the run goes on with the next job.
         self._summary()
         self._run(plan, self.cancel_event)
         if self.app.settings.thermal_interval > 0:
-            self._thermal(plan.device)
+            self._probe(plan.device)
             self._thermal_timer = self.set_interval(self.app.settings.thermal_interval,
-                                                    lambda: self._thermal(plan.device))
+                                                    lambda: self._probe(plan.device))
 
     @work(thread=True, exclusive=True, group="run", exit_on_error=False)
     def _run(self, plan: RunPlan, cancel: threading.Event) -> None:
@@ -192,8 +192,16 @@ the run goes on with the next job.
             text.append(f"   {counts}")
         self.query_one("#run-summary", Static).update(text)
 
-    @work(thread=True, exclusive=True, group="thermal")
+    def _probe(self, device: str) -> None:
+        """A periodic read, skipped while the previous one is still out (a slow link never starves the display)."""
+        if getattr(self, "_reading", False):
+            return
+        self._reading = True
+        self._thermal(device)
+
+    @work(thread=True, group="thermal", exit_on_error=False)
     def _thermal(self, device: str) -> None:
+        """Read the device's zones in a worker; not exclusive, so the next tick never cancels a read under way."""
         from edge_bench.devices import load_profile
         from edge_bench.tui.thermal import read_temperatures
 
@@ -206,6 +214,8 @@ the run goes on with the next job.
             text = "  ".join(f"{zone_name(zone)} {c:.1f} °C" for zone, c in temps.items()) or "no zone readable"
         except EdgeBenchError as exc:
             text = f"unavailable: {exc.one_line()}"
+        finally:
+            self._reading = False
         self.app.from_worker(self._show_temperature, text, True)
 
     def _show_temperature(self, text: str, again: bool) -> None:
