@@ -29,15 +29,24 @@ class HostCpu:
     flop_per_cycle: int
     """FP32 FLOP per cycle per core (FMA = 2 FLOP per lane)."""
     flop_source: str
+    vm: bool = False
+    """The CPU reports the hypervisor flag: a VM's vCPUs may share physical cores with other guests."""
+
+    @property
+    def ghz(self) -> float | None:
+        """The clock as the derivation states it (GHz, 2 decimals); the peak is computed from this value."""
+        return round(self.mhz / 1000, 2) if self.mhz else None
 
     @property
     def peak_gflops(self) -> float:
-        return round(self.cores * (self.mhz or 0) / 1000 * self.flop_per_cycle, 1)
+        return round(self.cores * (self.ghz or 0) * self.flop_per_cycle, 1)
 
     @property
     def derivation(self) -> str:
-        clock = f"{self.mhz / 1000:.2f} GHz" if self.mhz else "an unknown clock"
-        return f"{self.cores} x {self.model} @ {clock} x {self.flop_per_cycle} FP32 FLOP/cycle ({self.flop_source})"
+        """In the shipped profiles' form, 'N x CPU @ G GHz x K FLOP/cycle (...)', adding up to peak_gflops."""
+        clock = f"{self.ghz:g} GHz" if self.ghz else "an unknown clock"
+        vm = "; a VM: the host may share these cores" if self.vm else ""
+        return f"{self.cores} x {self.model} @ {clock} x {self.flop_per_cycle} FLOP/cycle (FP32, {self.flop_source}){vm}"
 
     @property
     def description(self) -> str:
@@ -99,7 +108,8 @@ def describe_host(cpuinfo: str | None = None, cores: int | None = None, mhz: flo
     if mhz is None:
         mhz = _max_mhz() or _float(info.get("cpu MHz"))
     fpc, source = flop_per_cycle(vendor, family, model_id, flags, machine)
-    return HostCpu(model, vendor, family, model_id, cores, mhz, tuple(f for f in SIMD_FLAGS if f in flags), fpc, source)
+    return HostCpu(model, vendor, family, model_id, cores, mhz, tuple(f for f in SIMD_FLAGS if f in flags), fpc, source,
+                   vm="hypervisor" in flags)
 
 
 def _float(text: str | None) -> float | None:
