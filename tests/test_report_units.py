@@ -132,7 +132,8 @@ def test_out_must_be_a_folder(isolated_home, tmp_path):
 def test_units_in_every_csv_and_tower_field_name():
     from edge_bench.report.schema import TOWER_COLUMNS
 
-    unitless = {"latency_n", "outliers", "gallery_batch", "flops", "peak_share", "runtime"}
+    unitless = {"latency_n", "outliers", "repeats", "repeat_median_spread", "gallery_batch", "flops", "peak_share",
+                "ceiling_share", "ceiling_error", "runtime"}  # counts, shares and a flag
     for name in TOWER_COLUMNS:
         assert name in unitless or name.endswith(("_ms", "_bytes", "_per_s")), name
 
