@@ -38,12 +38,11 @@ def compare_reports(a: DeviceReport, b: DeviceReport) -> CompareReport:
                    throughput_ratio={t: _throughput_ratio(by_a[key], by_b[key], t) for t in TOWERS})
         for key in sorted(by_a) if key in by_b
     ]
-    return CompareReport(
-        a=a, b=b, rows=rows,
-        only_a=[by_a[k].label for k in sorted(by_a) if k not in by_b],
-        only_b=[by_b[k].label for k in sorted(by_b) if k not in by_a],
-        generated=datetime.now(timezone.utc).replace(microsecond=0).isoformat(), edge_bench_version=__version__,
-    )
+    report = CompareReport(a=a, b=b, rows=rows, only_a=[], only_b=[],
+                           generated=datetime.now(timezone.utc).replace(microsecond=0).isoformat(), edge_bench_version=__version__)
+    report.only_a = [report.label(by_a[k]) for k in sorted(by_a) if k not in by_b]
+    report.only_b = [report.label(by_b[k]) for k in sorted(by_b) if k not in by_a]
+    return report
 
 
 def build_compare_report(store, devices: Sequence[str], runs: Sequence[str] | None = None) -> CompareReport:

@@ -27,7 +27,7 @@ def _results_sections(report: DeviceReport, plots: dict[str, Plot]) -> list[Sect
         return []
     sections = [Section("Results", [latency_table(report), resources_table(report), retrieval_table(report)], "results")]
     pareto = [Figure(plots["pareto"])] if "pareto" in plots else [Para("No plot: no job has both throughput and recall.", "muted")]
-    front = [e.label for e in report.entries if e.job_id in report.pareto_front]
+    front = [report.label(e) for e in report.entries if e.job_id in report.pareto_front]
     if front:
         pareto.insert(0, Para(f"On the front ({report.pareto_metric} against images/s): {'; '.join(front)}."))
     sections.append(Section("Accuracy versus throughput", pareto, "pareto"))
@@ -90,7 +90,7 @@ def compare_table(report: CompareReport) -> Table:
     """Per shared job: medians on A and B, B/A latency ratios, throughput and recall on both."""
     rows = []
     for r in report.rows:
-        cells = [r.label]
+        cells = [report.label(r)]
         for tower in TOWERS:
             cells += [fmt.num(r.a.figures(tower).latency_median_ms), fmt.num(r.b.figures(tower).latency_median_ms),
                       _ratio(r.latency_ratio.get(tower))]

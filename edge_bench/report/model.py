@@ -43,6 +43,15 @@ class TowerFigures:
         raise AttributeError(name)
 
 
+def job_label(job, with_dataset: bool) -> str:
+    """A job's label (a JobEntry or CompareRow), with its dataset when the report holds several: one job on two datasets is two rows."""
+    return f"{job.label} [{job.dataset}]" if with_dataset else job.label
+
+
+def several_datasets(entries) -> bool:
+    return len({e.dataset for e in entries}) > 1
+
+
 NO_TOWER = TowerFigures({name: None for name in FIGURE_NAMES} | {"latency_n": 0, "outliers": 0, "runtime": ""})
 """A tower a job does not have."""
 
@@ -197,6 +206,10 @@ class DeviceReport:
     generated: str = ""
     edge_bench_version: str = ""
 
+    def label(self, entry: JobEntry) -> str:
+        """The entry's label in this report's tables and plots (with the dataset when the entries span several)."""
+        return job_label(entry, several_datasets(self.entries))
+
     @property
     def status(self) -> str:
         """'ok', 'only-failed' (no successful job) or 'empty' (no job at all)."""
@@ -245,6 +258,10 @@ class CompareReport:
     only_b: list[str]
     generated: str = ""
     edge_bench_version: str = ""
+
+    def label(self, job) -> str:
+        """A row's (or one side's entry's) label, with the dataset when the two devices' entries span several."""
+        return job_label(job, several_datasets(self.a.entries + self.b.entries))
 
     @property
     def status(self) -> str:

@@ -126,7 +126,7 @@ def latency_plot(report: DeviceReport) -> Plot | None:
         return None
     fig = _figure(9, 1.2 + 0.42 * len(entries))
     axes = fig.subplots(1, 2, sharey=True)
-    labels = [e.label for e in entries]
+    labels = [report.label(e) for e in entries]
     for ax, tower in zip(axes, TOWERS):
         data = [list(e.tower(tower).latency_samples_ms) if e.tower(tower) else [] for e in entries]
         ax.boxplot([d or [float("nan")] for d in data], orientation="horizontal", tick_labels=labels, widths=0.6,
@@ -188,7 +188,7 @@ def compare_plot(report: CompareReport) -> Plot | None:
             values = [getattr(row, side).tower(tower).latency_median_ms if getattr(row, side).tower(tower) else np.nan
                       for row in report.rows]
             ax.barh(y + offset, values, height=0.38, label=name)
-        ax.set_yticks(y, [row.label for row in report.rows], fontsize=7)
+        ax.set_yticks(y, [report.label(row) for row in report.rows], fontsize=7)
         ax.set_xlabel(f"{tower} tower median latency (ms)")
         ax.grid(axis="x", alpha=0.3)
     axes[0].invert_yaxis()  # shared y: once for both; the first job on top, A above B

@@ -37,7 +37,7 @@ def latency_table(report: DeviceReport) -> Table:
     rows = []
     for e in report.entries:
         i, t = e.figures("image"), e.figures("text")
-        rows.append((e.label, fmt.num(i.latency_median_ms), fmt.num(i.latency_p90_ms), fmt.num(i.latency_p99_ms),
+        rows.append((report.label(e), fmt.num(i.latency_median_ms), fmt.num(i.latency_p90_ms), fmt.num(i.latency_p99_ms),
                      fmt.num(t.latency_median_ms), fmt.num(t.latency_p90_ms), fmt.num(t.latency_p99_ms),
                      f"{i.latency_n or 0}/{t.latency_n or 0}"))
     return Table(("job", "img med", "img p90", "img p99", "txt med", "txt p90", "txt p99", "n img/txt"), tuple(rows),
@@ -75,7 +75,7 @@ def resources_table(report: DeviceReport) -> Table:
         peak = max((v for v in (i.peak_rss_bytes, t.peak_rss_bytes) if v), default=None)
         model = max((v for v in (i.model_increment_bytes, t.model_increment_bytes) if v is not None), default=None)
         size = sum(v for v in (i.artifact_size_bytes, t.artifact_size_bytes) if v) or None
-        rows.append((e.label, fmt.num(i.throughput_items_per_s), fmt.num(t.throughput_items_per_s), str(i.gallery_batch or fmt.DASH),
+        rows.append((report.label(e), fmt.num(i.throughput_items_per_s), fmt.num(t.throughput_items_per_s), str(i.gallery_batch or fmt.DASH),
                      fmt.num(load), fmt.mib(model), fmt.mib(peak), fmt.mib(size), fmt.num(i.achieved_gflop_per_s), _share(i),
                      fmt.num(t.achieved_gflop_per_s), _share(t)))
     peak = f"{report.peak_gflop_per_s:g} GFLOP/s" if report.peak_gflop_per_s else "unknown (no peak_gflops in the profile)"
@@ -97,7 +97,7 @@ def retrieval_table(report: DeviceReport) -> Table:
         flags = e.flags() + (["front"] if e.job_id in front else [])
         used.update(flags)
         cos = {n: (e.fidelity.get(n) or {}).get("cosine_mean") for n in ("image", "text")}
-        rows.append((e.label, *(fmt.pct(e.recall.get(f"{d}_retrieval_recall@{k}")) for d in ("image", "text") for k in (1, 5, 10)),
+        rows.append((report.label(e), *(fmt.pct(e.recall.get(f"{d}_retrieval_recall@{k}")) for d in ("image", "text") for k in (1, 5, 10)),
                      fmt.pct(e.recall.get("mean_recall")), _cos(cos["image"]), _cos(cos["text"]), ", ".join(flags) or fmt.DASH))
     datasets = sorted({f"{e.dataset} test, {e.n_images} images, {e.n_captions} captions" for e in report.entries})
     legend = "; ".join(FLAG_LEGEND[f] for f in FLAG_LEGEND if f in used)
@@ -151,7 +151,7 @@ def provenance_table(report: DeviceReport) -> Table:
         runtime = (e.tower("image") or e.tower("text"))
         conv = prov.get("converter_versions") or {}
         converter = ", ".join(f"{k} {v}" for k, v in conv.items() if k != "edge_bench")
-        rows.append((e.label, e.job_id, e.run_id, weights, fmt.short(art.get("key")), runtime.runtime if runtime else fmt.DASH,
+        rows.append((report.label(e), e.job_id, e.run_id, weights, fmt.short(art.get("key")), runtime.runtime if runtime else fmt.DASH,
                      converter or fmt.DASH, str(prov.get("edge_bench_version") or fmt.DASH)))
     return Table(("job", "job id", "run", "weights", "artifact key", "runtime", "converter", "edge-bench"), tuple(rows),
                  align="llllllll", caption="full provenance (every artifact file's sha256, host, fingerprint) is in the JSON report")
