@@ -56,13 +56,13 @@ def _delta(a: dict, b: dict, key: str) -> float | None:
 
 
 def distillation(entries: Sequence[JobEntry], teacher: str | None) -> list[DistillRow]:
-    """Each student against the teacher on the same backend and precision: recall change and speed-up."""
+    """Each student against the teacher on the same backend, precision and dataset: recall change and speed-up."""
     if not teacher:
         return []
-    base = {(e.backend, e.precision): e for e in entries if e.model == teacher}
+    base = {(e.backend, e.precision, e.dataset): e for e in entries if e.model == teacher}
     rows = []
     for e in entries:
-        t = base.get((e.backend, e.precision))
+        t = base.get((e.backend, e.precision, e.dataset))
         if e.model == teacher or t is None:
             continue
         speedup = {name: _ratio(t.tower(name) and t.tower(name).latency_median_ms, e.tower(name) and e.tower(name).latency_median_ms)
