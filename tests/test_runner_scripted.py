@@ -21,7 +21,7 @@ from edge_bench.executors.scripted import Script, ScriptedExecutor
 from edge_bench.records.job import Failure, JobRecord
 from edge_bench.records.tower import TowerResult
 from edge_bench.runner import RunPlan, Runner
-from edge_bench.runner.events import JobFinished, JobStage, JobStarted, RunFinished, RunStarted
+from edge_bench.runner.events import JobFinished, JobStage, JobStarted, RunStarted
 from edge_bench.store import Store
 
 MODEL = "edgeclip-s-scratch"
@@ -382,6 +382,6 @@ def test_cli_errors_are_one_line(args, message, capsys):
     code = main(args)
     err = capsys.readouterr().err
     assert code != 0
-    lines = [l for l in err.strip().splitlines() if l.startswith("edge-bench: error")]
+    lines = [line for line in err.strip().splitlines() if line.startswith("edge-bench: error")]
     assert len(lines) == 1 and message in lines[0], err[-2000:]
     assert "Traceback" not in err
