@@ -112,7 +112,7 @@ def detail_lines(job: JobRow) -> list[str]:
              f"({job.dataset}), {job.status}"]
     if job.status != "ok":
         phase = record.phase
-        lines.append(f"{'failed' if job.status == 'failed' else 'skipped'}"
+        lines.append(f"{job.status}"
                      f"{f' in {phase}' if phase else ''}: {job.error or record.reason or 'no reason recorded'}")
         return lines
     for name in ("image", "text"):
@@ -127,17 +127,4 @@ def detail_lines(job: JobRow) -> list[str]:
     lines.append(f"weights {model.weights_status if model else '?'}"
                  + (" (recall is chance level)" if R.untrained(record) else "")
                  + f"; runtime {runtime.name or '?'} {runtime.version or ''}".rstrip())
-    return lines
-    for name in ("image", "text"):
-        lines += [f"{name}: {note}" for note in R.tower(record, name).get("notes") or []]
-    cosines = [v.get("cosine_min") for v in ((record.get("fidelity") or {}).get("vs_fp32_pytorch") or {}).values()]
-    verdict = (record.get("fidelity") or {}).get("verdict") or {}
-    if cosines and None not in cosines:
-        lines.append(f"fidelity to fp32 PyTorch: worst cosine {min(cosines):.5f}"
-                     + (f"; device vs host: {verdict['status']}" if verdict.get("status") else ""))
-    model = (record.get("provenance") or {}).get("model") or {}
-    runtime = R.tower(record, "image").get("runtime") or {}
-    lines.append(f"weights {model.get('weights_status', '?')}"
-                 + (" (recall is chance level)" if R.untrained(record) else "")
-                 + f"; runtime {runtime.get('name', '?')} {runtime.get('version', '')}".rstrip())
     return lines

@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from edge_bench.android.context import execute, run_settings, stage_input
 from edge_bench.android.tensors import TensorSpec, cosine_fidelity, host_reference, read_raw_output
 from edge_bench.errors import EdgeBenchError
 
 if TYPE_CHECKING:
-    from edge_bench.android.job import JobContext
+    from edge_bench.android.context import JobContext
 
 SOURCE = "on-device outputs of the artifact vs the same artifact run on the host"
 
@@ -38,8 +39,6 @@ def _reference(ctx: JobContext, artifact: Path):
 
 def _device_output(ctx: JobContext, index: int, tensor_input, out_spec: TensorSpec | None, model: str) -> np.ndarray | str:
     """The runner's output for one staged input, pulled from the phone; a reason string when it has none."""
-    from edge_bench.android.job import execute, run_settings
-
     base = posixpath.join(ctx.remote_dir, "outputs", f"item-{index}")
     ctx.device.mkdir(posixpath.dirname(base))
     run = run_settings(ctx, model, (tensor_input,), _ONE_RUN, output_base=base, peak_memory=False)
@@ -59,8 +58,6 @@ def _device_output(ctx: JobContext, index: int, tensor_input, out_spec: TensorSp
 def measure_fidelity(ctx: JobContext, artifact: Path, model: str, items: np.ndarray,
                      specs_in: list[TensorSpec], specs_out: list[TensorSpec]) -> dict:
     """Fidelity figures for the first `fidelity_samples` inputs, or why they could not be measured."""
-    from edge_bench.android.job import stage_input
-
     count = min(ctx.device.settings.fidelity_samples, len(items))
     if count <= 0:
         return _not_run("fidelity_samples is 0 in the profile")

@@ -16,75 +16,30 @@ from __future__ import annotations
 
 import json
 import posixpath
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
-from edge_bench.android.commands import InputFile, RunSettings, with_affinity
+from edge_bench.android.context import PLACEHOLDER_INPUT, EventFn, JobContext, execute, quiet, run_settings, stage_input
 from edge_bench.android.device import AndroidDevice
 from edge_bench.android.fidelity import measure_fidelity
-from edge_bench.android.result import build_result, launch_problem
-from edge_bench.android.runners import NativeRunner, runner_for
+from edge_bench.android.result import build_result
+from edge_bench.android.runners import runner_for
 from edge_bench.android.settings import AndroidSettings, settings_from_profile
-from edge_bench.android.tensors import ArtifactIO, TensorSpec, artifact_io, model_input, specs_from_entries, write_raw
+from edge_bench.android.tensors import ArtifactIO, TensorSpec, artifact_io, specs_from_entries
 from edge_bench.errors import JobError
-
-EventFn = Callable[[str, dict], None]
-"""Progress callback: `on_event(stage, details)`; stages are connect, fingerprint, install-runner,
-push, run, gallery, fidelity, done."""
-
-_PROTOCOL_DEFAULTS = {"warmup_min_runs": 10, "warmup_min_seconds": 1.0, "min_runs": 50, "min_seconds": 1.0,
-                      "max_runs": 2000, "max_seconds": 30.0}
-
-
-def _quiet(stage: str, details: dict) -> None:
-    """The default progress callback: ignore."""
-
-
-@dataclass
-class JobContext:
-    """What the steps of one Android job share."""
-
-    job: dict
-    local_root: Path
-    device: AndroidDevice
-    runner: NativeRunner
-    runner_path: str
-    fingerprint: dict
-    version: str
-    emit: EventFn
-    extra_args: tuple[str, ...] = ()
-    """The profile's extra flags for this runner."""
-    reference: Callable[[list[np.ndarray]], np.ndarray] | None = None
-    """Runs the artifact on the host for the fidelity check (None = this machine's runtime)."""
-    raw_outputs: dict[str, str] = field(default_factory=dict)
-    """Runner output texts written beside result.json."""
-
-    @property
-    def remote_dir(self) -> str:
-        """The job's folder on the phone (the spec's output_dir under the workdir)."""
-        return posixpath.join(self.device.workdir, self.job.get("output_dir") or f"runs/{self.job['job_id']}")
-
-    @property
-    def local_dir(self) -> Path:
-        """The job's output folder on the host."""
-        return self.local_root / (self.job.get("output_dir") or f"runs/{self.job['job_id']}")
-
-    def protocol(self) -> dict:
-        """The job's protocol with the defaults filled in."""
-        return {**_PROTOCOL_DEFAULTS, **(self.job.get("protocol") or {})}
-
 
 def run_android_job(transport: Any, profile: Any, job: dict, local_root: Path,
                     on_event: EventFn | None = None,
-                    reference: Callable[[list[np.ndarray]], np.ndarray] | None = None) -> dict:
+                    reference: Callable[[list[np.ndarray]], np.ndarray] | None = None,
+                    fingerprint: dict | None = None) -> dict:
     """Run `job` on the phone behind `transport` with the profile's native runner; return the result record.
 
     `profile` is a DeviceProfile (its `[android]` table and workdir are read) or AndroidSettings.
     `reference` runs the same artifact on the host for the fidelity check (default: this
-    machine's runtime for the backend).
+    machine's runtime for the backend). `fingerprint` is the phone's, when the caller read it
+    already (the native executor reads it once per run); else it is read here.
 
     `job["artifact"]` and `job["gallery"]` may carry the artifact's tensors as
     `"inputs"` / `"outputs"` lists of `{"name", "shape", "dtype"}` (what
@@ -94,15 +49,16 @@ def run_android_job(transport: Any, profile: Any, job: dict, local_root: Path,
     `input_tensors` says which were used and where they came from.
     """
     settings = profile if isinstance(profile, AndroidSettings) else settings_from_profile(profile)
-    emit = on_event or _quiet
+    emit = on_event or quiet
     backend = job["backend"]
     emit("connect", {})
     transport.check()  # no device, unauthorised, offline: the first thing a user must fix
     runner = runner_for(backend)
     location = settings.runner(backend)
     device = AndroidDevice(transport, settings)
-    emit("fingerprint", {})
-    fingerprint = device.fingerprint()
+    if fingerprint is None:
+        emit("fingerprint", {})
+        fingerprint = device.fingerprint()
     emit("install-runner", {"backend": backend})
     runner_path = device.install_runner(backend, location, fingerprint["abilist"])
     ctx = JobContext(job, Path(local_root), device, runner, runner_path, fingerprint, location.version, emit,
@@ -135,21 +91,6 @@ def _load_inputs(ctx: JobContext) -> np.ndarray:
     if not path.is_file():
         raise JobError(f"job inputs not found on this machine: {path}")
     return np.load(path, mmap_mode="r")
-
-
-def stage_input(ctx: JobContext, items: np.ndarray, spec: TensorSpec | None, name: str) -> tuple[InputFile, np.ndarray]:
-    """Write one model input (normalised as the job says), push it to the job's folder on the phone;
-    the phone's file and the tensor."""
-    spec_in = ctx.job["inputs"]
-    tensor = model_input(np.asarray(items), spec_in.get("kind", ""), spec_in.get("mean"), spec_in.get("std"))
-    local = write_raw(tensor, ctx.local_dir / "inputs" / f"{name}.bin", spec)
-    remote = posixpath.join(ctx.remote_dir, "inputs", f"{name}.bin")
-    ctx.device.push_file(local, remote)
-    return InputFile(spec.name if spec else PLACEHOLDER_INPUT, tuple(spec.shape if spec else tensor.shape), remote), tensor
-
-
-PLACEHOLDER_INPUT = "input"
-"""The input name used only when nothing says the artifact's own (recorded as a protocol deviation)."""
 
 
 def _reconcile(kind: str, given: list[TensorSpec], declared: list[TensorSpec], file: str) -> tuple[list[TensorSpec], list[str]]:
@@ -210,31 +151,6 @@ def _tensors_record(io: ArtifactIO) -> dict:
         return [{"name": s.name, "shape": list(s.shape), "dtype": s.dtype} for s in specs]
 
     return {"source": io.source, "inputs": rows(io.inputs), "outputs": rows(io.outputs)}
-
-
-def run_settings(ctx: JobContext, model: str, inputs: tuple[InputFile, ...], protocol: dict,
-                 output_base: str = "", peak_memory: bool = True) -> RunSettings:
-    """RunSettings for the job's threads, with the given protocol, inputs and output dump."""
-    return RunSettings(
-        model=model, threads=int(ctx.job.get("threads") or 1),
-        warmup_min_runs=int(protocol["warmup_min_runs"]), warmup_min_seconds=float(protocol["warmup_min_seconds"]),
-        min_runs=int(protocol["min_runs"]), min_seconds=float(protocol["min_seconds"]),
-        max_runs=int(protocol["max_runs"]), max_seconds=float(protocol["max_seconds"]),
-        inputs=inputs, output_base=output_base, report_peak_memory=peak_memory,
-        extra_args=ctx.extra_args)
-
-
-def execute(ctx: JobContext, run: RunSettings, name: str) -> tuple[list[str], Any, Any]:
-    """Run the runner once on the phone: (argv, capture, parsed report); raises when it cannot start."""
-    affinity = ctx.job.get("affinity") or []
-    use_taskset = ctx.device.settings.use_taskset
-    argv = with_affinity(ctx.runner.argv(ctx.runner_path, run), affinity, ctx.device.taskset if use_taskset else None)
-    timeout = min(ctx.device.settings.timeout_s, 2 * run.max_seconds + 120.0)
-    capture = ctx.device.run(argv, posixpath.join(ctx.remote_dir, name), ctx.runner.logcat_tag, timeout)
-    problem = launch_problem(capture, ctx.runner_path)
-    if problem is not None:
-        raise problem
-    return argv, capture, ctx.runner.parse(capture.text())
 
 
 def _timed_job(ctx: JobContext) -> dict:

@@ -165,44 +165,31 @@ def read_raw_output(path: Path, spec: TensorSpec | None, dtype: str = "float32")
 
 
 def cosine_fidelity(device: np.ndarray, host: np.ndarray) -> dict:
-    """How close on-device outputs are to the host's for the same inputs: cosine per row, max |diff|."""
+    """How close on-device outputs are to the host's for the same inputs (edge_bench.metrics.fidelity), per row too."""
+    from edge_bench.metrics.fidelity import cosine_rows, cosine_stats
+
     a = np.asarray(device, dtype=np.float64).reshape(len(device), -1)
     b = np.asarray(host, dtype=np.float64).reshape(len(host), -1)
     if a.shape != b.shape:
         raise JobError(f"device outputs {a.shape} and host outputs {b.shape} differ in shape")
-    norms = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
-    cosine = np.where(norms > 0, np.sum(a * b, axis=1) / np.where(norms > 0, norms, 1.0), 0.0)
-    return {"n": int(len(a)), "cosine_min": float(cosine.min()), "cosine_mean": float(cosine.mean()),
-            "max_abs_diff": float(np.max(np.abs(a - b))), "cosine": [float(c) for c in cosine]}
+    stats = cosine_stats(a, b)
+    return {"n": stats["n"], "cosine_min": stats["cosine_min"], "cosine_mean": stats["cosine_mean"],
+            "max_abs_diff": stats["max_abs_diff"], "cosine": [float(c) for c in cosine_rows(a, b)]}
 
 
 def host_reference(artifact: Path, backend: str) -> Callable[[list[np.ndarray]], np.ndarray]:
-    """A function running the same artifact on this machine's runtime, one input tensor list per call."""
-    if backend == "tflite":
-        from ai_edge_litert.interpreter import Interpreter
+    """The same artifact run on this machine, one input tensor list per call: the converters' own loader."""
+    from edge_bench.converters import load_artifact
+    from edge_bench.errors import EdgeBenchError
 
-        interpreter = Interpreter(model_path=str(artifact), num_threads=1)
-        interpreter.allocate_tensors()
-        runner = interpreter.get_signature_runner() if interpreter.get_signature_list() else None
+    try:
+        runner = load_artifact(artifact, backend, threads=1)
+    except EdgeBenchError as exc:
+        raise JobError(f"no host runtime for backend '{backend}' to compare against: {exc.one_line()}") from None
 
-        def run_tflite(inputs: list[np.ndarray]) -> np.ndarray:
-            if runner is not None:
-                names = list(interpreter.get_signature_list().values())[0]["inputs"]
-                return next(iter(runner(**dict(zip(names, inputs))).values()))
-            for detail, value in zip(interpreter.get_input_details(), inputs):
-                interpreter.set_tensor(detail["index"], value)
-            interpreter.invoke()
-            return interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+    def run(inputs: list[np.ndarray]) -> np.ndarray:
+        if len(inputs) != 1:
+            raise JobError(f"{artifact.name}: the host reference feeds one input per tower, got {len(inputs)}")
+        return runner(np.ascontiguousarray(inputs[0]))
 
-        return run_tflite
-    if backend == "executorch":
-        import torch
-        from executorch.runtime import Runtime
-
-        method = Runtime.get().load_program(str(artifact)).load_method("forward")
-
-        def run_executorch(inputs: list[np.ndarray]) -> np.ndarray:
-            return method.execute([torch.from_numpy(np.ascontiguousarray(x)) for x in inputs])[0].numpy()
-
-        return run_executorch
-    raise JobError(f"no host runtime for backend '{backend}' to compare against")
+    return run

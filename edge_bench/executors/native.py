@@ -73,7 +73,12 @@ class NativeExecutor:
 
         root = request.local_dir.parent / "android"
         job = self.job_dict(request, root)
-        result = run_android_job(self.transport, self.profile, job, root)
+        if self.fingerprint is None:  # once per run, not once per job
+            from edge_bench.android.device import AndroidDevice
+            from edge_bench.android.settings import settings_from_profile
+
+            self.fingerprint = AndroidDevice(self.transport, settings_from_profile(self.profile)).fingerprint()
+        result = run_android_job(self.transport, self.profile, job, root, fingerprint=self.fingerprint)
         if result.get("status") != "ok":
             raise TowerFailed("failed", result.get("phase"), f"{request.tower} tower: {result.get('error')}")
         native = {k: result.get(k) for k in NATIVE_FACTS}

@@ -19,6 +19,7 @@ TOWERS = ("image", "text")
 RECALL_KEYS = tuple(f"{d}_retrieval_recall@{k}" for d in ("image", "text") for k in (1, 5, 10)) + ("mean_recall",)
 """CLIP_benchmark's names (image_retrieval = text-to-image), in the order tables show them."""
 HOST_COMPUTED = "host-computed from the device's artifact"
+STATUSES = ("ok", "failed", "skipped", "cancelled")
 """`Accuracy.source` when recall came from the device's artifact run on the host."""
 
 
@@ -250,4 +251,8 @@ class JobRecord:
     @classmethod
     def from_json(cls, data: dict) -> "JobRecord":
         """Read a stored record of any schema this version knows (older ones are upgraded)."""
-        return decode(cls, upgrade(data))
+        data = upgrade(data)
+        if data.get("status") not in STATUSES:  # a row damaged or written by something else: never read as ok
+            data = {**data, "status": "failed",
+                    "failure": {"phase": None, "reason": f"the stored record has no valid status ({data.get('status')!r})"}}
+        return decode(cls, data)

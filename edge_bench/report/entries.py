@@ -46,4 +46,4 @@ def problem(row) -> Problem:
     record: JobRecord = row.record
     reason = row.error or record.reason or "no reason recorded"
     return Problem(row.id, row.run_id, row.model, row.backend, row.precision, row.status, " ".join(str(reason).split()),
-                   record.phase)
+                   record.phase, row.dataset)

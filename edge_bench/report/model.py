@@ -143,6 +143,7 @@ class Problem:
     status: str
     reason: str
     phase: str | None
+    dataset: str = ""
 
     @property
     def label(self) -> str:

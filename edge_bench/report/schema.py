@@ -104,7 +104,8 @@ def device_csv_rows(r: DeviceReport) -> list[dict]:
         rows.append(row)
     for p in r.problems:
         rows.append({"device": r.device, "job_id": p.job_id, "run_id": p.run_id, "model": p.model, "backend": p.backend,
-                     "precision": p.precision, "status": p.status, "reason": p.reason, "phase": p.phase})
+                     "precision": p.precision, "status": p.status, "reason": p.reason, "phase": p.phase,
+                     "dataset": p.dataset})
     if not rows:
         rows.append({"device": r.device, "status": "empty", "reason": r.message})
     return rows
