@@ -1,10 +1,19 @@
 """The one error type users see, with a title and a hint they can act on.
 
 Library code raises these; the CLI turns them into one line on stderr and a
-non-zero exit, never a traceback.
+non-zero exit, never a traceback. `edge-bench run` exits with the codes below.
 """
 
 from __future__ import annotations
+
+EXIT_OK = 0
+"""Every job ran and none failed."""
+EXIT_FAILED = 1
+"""A job failed, the device could not be reached or used, or nothing could run."""
+EXIT_BAD_INPUT = 2
+"""Bad input, found before anything ran: an unknown name, a missing dataset, a bad option."""
+EXIT_INTERRUPTED = 130
+"""Interrupted (Ctrl-C), as a shell reports SIGINT."""
 
 
 class EdgeBenchError(Exception):
@@ -24,9 +33,26 @@ class EdgeBenchError(Exception):
             text += f" (hint: {' '.join(self.hint.split())})"
         return text
 
+    def lines(self) -> list[str]:
+        """What the terminal shows: the one line (PlanError lists its problems on lines of their own)."""
+        return [self.one_line()]
+
 
 class ConfigError(EdgeBenchError):
     """Bad settings: a profile, a plan, an option."""
+
+
+class PlanError(ConfigError):
+    """Every problem of a plan found before it starts, each on its own line."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = [" ".join(p.split()) for p in problems]
+        super().__init__("; ".join(self.problems))
+
+    def lines(self) -> list[str]:
+        if len(self.problems) == 1:
+            return list(self.problems)
+        return [f"{len(self.problems)} problems, nothing was run:"] + [f"  {p}" for p in self.problems]
 
 
 class ModelError(EdgeBenchError):

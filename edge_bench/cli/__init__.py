@@ -57,31 +57,49 @@ def _quiet_toolchains() -> None:
         warnings.filterwarnings("ignore", category=category)
 
 
+def _click_classes() -> tuple[tuple, tuple, tuple]:
+    """(Exit, Abort, ClickException) classes of both typer's vendored click and click itself."""
+    import click
+
+    exits, aborts, errors = [typer.Exit, click.exceptions.Exit], [typer.Abort, click.exceptions.Abort], [click.ClickException]
+    try:
+        from typer._click import exceptions as vendored
+    except ImportError:  # a typer that uses click itself
+        pass
+    else:
+        errors.append(vendored.ClickException)
+    return tuple(exits), tuple(aborts), tuple(errors)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the console script."""
+    """Entry point of the console script; returns the exit status (edge_bench.errors.EXIT_*)."""
+    from edge_bench.errors import EXIT_FAILED, EXIT_INTERRUPTED
+
     _quiet_toolchains()
     _load_commands()
+    exits, aborts, click_errors = _click_classes()
     try:
-        app(args=argv, standalone_mode=False)
+        # standalone_mode=False: a command's `typer.Exit(code)` comes back as the result, Ctrl-C as 130
+        result = app(args=argv, standalone_mode=False)
     except EdgeBenchError as exc:
-        print(f"edge-bench: error: {exc.one_line()}", file=sys.stderr)
+        for line in exc.lines():
+            print(line if line.startswith(" ") else f"edge-bench: error: {line}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("edge-bench: interrupted", file=sys.stderr)
-        return 130
-    except typer.Exit as exc:
-        return exc.exit_code
-    except Exception as exc:  # click's usage errors and aborts
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            return exc.exit_code
-        if isinstance(exc, click.exceptions.Abort):
+        result = EXIT_INTERRUPTED
+    except exits as exc:
+        result = exc.exit_code
+    except aborts as exc:
+        if not isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
             print("edge-bench: aborted", file=sys.stderr)
-            return 1
-        raise
-    return 0
+            return EXIT_FAILED
+        result = EXIT_INTERRUPTED
+    except click_errors as exc:  # usage errors: exit status 2
+        exc.show()
+        return exc.exit_code
+    if result == EXIT_INTERRUPTED:
+        print("edge-bench: interrupted", file=sys.stderr)
+    return result if isinstance(result, int) else 0
 
 
 if __name__ == "__main__":

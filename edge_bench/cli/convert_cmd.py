@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from edge_bench.cli import app
 
@@ -35,58 +36,114 @@ def _quiet_toolchains() -> None:
 
 
 def _calibration_set(dataset: str, data_dir: Path | None, split: str):
+    """(inputs, label) for calibration and parity; 'auto' falls back from val to train to a held-out part of test."""
     from edge_bench.converters.samples import default_dataset
     from edge_bench.data import load_dataset
+    from edge_bench.data.calibration import calibration_set
 
-    if dataset == "synthetic" and split == "val":
-        return default_dataset()
-    return load_dataset(dataset, split=split, data_dir=data_dir, n_images=64)
+    if dataset == "synthetic" and split in ("auto", "val"):
+        return default_dataset(), "val"
+    if split == "auto":
+        return calibration_set(dataset, data_dir, n_images=64)
+    return load_dataset(dataset, split=split, data_dir=data_dir, n_images=64), split
+
+
+def _split(values: list[str] | None, default: str) -> list[str]:
+    """Repeated and comma-separated values, in order, without repeats."""
+    out: list[str] = []
+    for value in values or [default]:
+        out.extend(v.strip() for v in value.split(",") if v.strip() and v.strip() not in out)
+    return out or [default]
+
+
+def plan_many(backends: list[str], precisions: list[str]):
+    """One ConvertPlan for lists of backends and precisions (each may hold 'all').
+
+    A single backend and precision keep plan_conversions' rules (a backend
+    that does not offer the precision is an error); with more, such pairs are
+    skipped with a message, and only nothing left to convert is an error.
+    """
+    from edge_bench.converters import plan_conversions
+    from edge_bench.converters.plan import ConvertPlan
+    from edge_bench.errors import BackendUnavailable, ConfigError, PlanError
+    from edge_bench.cli.checks import backend_problems, precision_problems
+
+    problems = backend_problems([b for b in backends if b != "all"]) + precision_problems(precisions)
+    if len(problems) > 1:
+        raise PlanError(problems)
+    pairs = [(b, p) for b in backends for p in precisions]
+    if len(pairs) == 1:
+        return plan_conversions(*pairs[0])
+    merged = ConvertPlan()
+    for backend, precision in pairs:
+        try:
+            part = plan_conversions(backend, precision)
+        except BackendUnavailable as exc:  # everything of this pair was skipped
+            part = ConvertPlan(skipped=[exc.message.removeprefix("nothing to convert: ")])
+        except ConfigError as exc:
+            if "does not offer" not in exc.message:
+                raise
+            part = ConvertPlan(skipped=[f"{backend}: skipped, it does not offer {precision} ({exc.hint})"])
+        merged.jobs.extend(j for j in part.jobs if j not in merged.jobs)
+        merged.skipped.extend(m for m in part.skipped if m not in merged.skipped)
+    if not merged.jobs:
+        raise BackendUnavailable("nothing to convert: " + "; ".join(merged.skipped))
+    return merged
 
 
 @app.command("convert")
 def convert_command(
     model: str = typer.Argument(..., help="Zoo entry (see `edge-bench models`)."),
-    backend: str = typer.Option("all", "--backend", "-b", help="executorch, coreml, tflite or all."),
-    precision: str = typer.Option("fp32", "--precision", "-p", help="fp32, fp16, int8-dynamic, int8 or all."),
+    backend: list[str] = typer.Option(None, "--backend", "-b", help="executorch, coreml, tflite or all; comma-separated or repeated (default: all)."),
+    precision: list[str] = typer.Option(None, "--precision", "-p", help="fp32, fp16, int8-dynamic, int8 or all; comma-separated or repeated (default: fp32)."),
     out: Path = typer.Option(None, "--out", "-o", help="Folder for artifact sets (default: edge-bench's cache)."),
     batch_sizes: str = typer.Option("1,8", "--batch-sizes", help="Static batch sizes, one artifact each, e.g. 1,8."),
     weights: Path = typer.Option(None, "--weights", help="Checkpoint file or folder to load into the model; 'untrained': its random initialisation."),
     dataset: str = typer.Option("synthetic", "--dataset", "-d", help="Real inputs for calibration and parity."),
     data_dir: Path = typer.Option(None, "--data-dir", help="Folder with the Karpathy JSON and images (flickr30k, mscoco)."),
-    split: str = typer.Option("val", "--split", help="Split the calibration and parity inputs come from."),
+    split: str = typer.Option("auto", "--split", help="Split the calibration and parity inputs come from; auto: val, else train, else a held-out part of test."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or artifact folders: the table and the closing line."),
 ) -> None:
-    """Convert both towers, check each artifact against PyTorch on real inputs, and summarise."""
+    """Convert both towers, check each artifact against PyTorch on real inputs, and summarise.
+
+    What the converters print goes to a log file, named at the end.
+    """
     import warnings
 
     _quiet_toolchains()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the toolchains' deprecation and version nags
-        _convert(model, backend, precision, out, batch_sizes, weights, dataset, data_dir, split)
+        _convert(model, _split(backend, "all"), _split(precision, "fp32"), out, batch_sizes, weights, dataset, data_dir,
+                 split, quiet)
 
 
-def _convert(model, backend, precision, out, batch_sizes, weights, dataset, data_dir, split) -> None:
+def _convert(model, backends, precisions, out, batch_sizes, weights, dataset, data_dir, split, quiet=False) -> None:
+    from edge_bench.cli.logs import OutputLog, new_log_path
     from edge_bench.cli.ui import console, err_console, progress_bars
-    from edge_bench.converters import convert, plan_conversions
+    from edge_bench.converters import convert
     from edge_bench.converters.artifact import writable_dir
     from edge_bench.models import create_model
 
     sizes = parse_batch_sizes(batch_sizes)
-    plan = plan_conversions(backend, precision)
+    plan = plan_many(backends, precisions)
     if out is not None:
         writable_dir(out)
     for message in plan.skipped:
-        err_console.print(f"[yellow]{message}[/]")
-    clip = create_model(model, weights)
-    samples = _calibration_set(dataset, data_dir, split)
+        err_console.print(f"[yellow]{escape(message)}[/]")
     sets = []
-    with progress_bars() as update:
+    log = OutputLog(new_log_path("convert"), title="convert")
+    with log, progress_bars(quiet) as update:
+        clip = create_model(model, weights)
+        samples, label = _calibration_set(dataset, data_dir, split)
         for name, prec in plan.jobs:
             sets.append(convert(clip, name, prec, out_root=out, batch_sizes=sizes, dataset=samples, progress=update))
     console.print(summary_table(sets))
     for artifact_set in sets:
         for line in parity_notes(artifact_set):
-            err_console.print(f"[yellow]{line}[/]")
-        console.print(f"[dim]{artifact_set.backend} {artifact_set.precision}: {artifact_set.dir}[/]")
+            err_console.print(f"[yellow]{escape(line)}[/]")
+        if not quiet:
+            console.print(f"[dim]{artifact_set.backend} {artifact_set.precision}: {escape(str(artifact_set.dir))}[/]")
+    console.print(f"calibration and parity inputs: {escape(dataset)} {escape(label)}; log: {escape(str(log.path))}")
 
 
 def _fmt_cos(value) -> str:
@@ -97,9 +154,10 @@ def summary_table(sets: list):
     """One row per artifact set and tower: files, size, time, FLOPs, parity."""
     from rich.table import Table
 
+    coreml = any(s.backend == "coreml" for s in sets)  # a note only for what ran
     table = Table(
         title="converted artifacts, parity against PyTorch eager on real inputs",
-        caption="spec only: Core ML runs need macOS; inputs, outputs, ops and weight dtypes were checked",
+        caption="spec only: Core ML runs need macOS; inputs, outputs, ops and weight dtypes were checked" if coreml else None,
     )
     for column in ("artifact set", "tower", "batch", "MB", "conv s", "GFLOP", "cos min", "max |Δ|", "parity"):
         table.add_column(

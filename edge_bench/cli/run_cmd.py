@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from edge_bench.cli import app
+from edge_bench.cli.checks import EXIT_CODES_HELP, bad_input_exits
 
 
 def _split(values: list[str] | None) -> tuple[str, ...]:
@@ -16,7 +17,8 @@ def _split(values: list[str] | None) -> tuple[str, ...]:
     return tuple(out)
 
 
-@app.command("run")
+@app.command("run", epilog=EXIT_CODES_HELP)
+@bad_input_exits
 def run_command(
     device: str = typer.Option("local", "--device", "-D", help="Device profile (see `edge-bench devices`)."),
     models: list[str] = typer.Option(None, "--models", "-m", help="Zoo entries, comma-separated (default: the built-in EdgeCLIP zoo)."),
@@ -35,18 +37,32 @@ def run_command(
     max_runs: int = typer.Option(2000, "--max-runs", min=1, help="Cap on runs per loop."),
     max_seconds: float = typer.Option(30.0, "--max-seconds", min=0.01, help="Cap on seconds per loop."),
     resume: bool = typer.Option(False, "--resume", help="Run only what the newest run of the same plan is missing."),
+    repeat: int = typer.Option(1, "--repeat", min=1, help="Timed loops of every tower in N fresh processes, interleaved "
+                               "across jobs: replicability (MLPerf's 5% rule) and intervals in `compare`."),
+    cooldown_seconds: float = typer.Option(0.0, "--cooldown-seconds", min=0, help="Idle time before each repeat's tower."),
+    cooldown_temp: float = typer.Option(None, "--cooldown-temp", help="Before each repeat's tower, wait until the hottest "
+                                        "thermal zone of the profile is below this many °C (at most --cooldown-max)."),
+    cooldown_max: float = typer.Option(600.0, "--cooldown-max", min=0, help="The longest the temperature gate waits (s)."),
+    ceilings: bool = typer.Option(True, "--ceilings/--no-ceilings", help="Measure the device's compute ceiling per "
+                                  "backend and precision first (cached per device), for the compute shares."),
+    json_out: Path = typer.Option(None, "--json", help="Also write the run's summary (status, counts, per job figures) to this JSON file."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No per-job lines: only the final tables and the closing line."),
 ) -> None:
     """Benchmark students on a device: latency, throughput, memory and Recall@K per backend and precision.
 
     With no options it runs the built-in zoo (the EdgeCLIP teacher and its
     students, distilled and from scratch) on this machine with ExecuTorch and
     LiteRT at fp32 over the synthetic test split. Every job is stored (see
-    `edge-bench runs`, `edge-bench show RUN`).
+    `edge-bench runs`, `edge-bench show RUN`). Everything is checked before
+    the first job; what converters and runtimes print goes to the run's log,
+    named at the end.
     """
     from edge_bench.agent.spec import Protocol
     from edge_bench.runner import RunPlan, Runner
     from edge_bench.runner.plan import DEFAULT_MODELS, DEFAULT_PRECISIONS
+    from edge_bench.cli.checks import exit_code, run_summary, validate_plan, writable_file
     from edge_bench.cli.live import LiveRun
+    from edge_bench.cli.logs import OutputLog, new_log_path
     from edge_bench.cli.results_view import accuracy_table, speed_table
     from edge_bench.cli.ui import console
     from edge_bench.errors import ConfigError
@@ -72,13 +88,25 @@ def run_command(
         data_dir=str(data_dir.expanduser().resolve()) if data_dir else None, n_images=n_images, weights=pairs,
         gallery_batch=gallery_batch, threads=threads,
         protocol=Protocol(warmup_runs, warmup_seconds, min_runs, min_seconds, max_runs, max_seconds),
+        repeat=repeat, cooldown_seconds=cooldown_seconds, cooldown_temp_c=cooldown_temp, cooldown_max_seconds=cooldown_max,
+        ceilings=ceilings,
     )
+    validate_plan(plan)  # every problem at once, before anything is stored
+    writable_file(json_out, "--json")
     store = Store()
-    with LiveRun(console) as live:
+    log = OutputLog(new_log_path("run"), title="run")
+    with log, LiveRun(console, quiet=quiet, log=log) as live:
         outcome = Runner(store, on_event=live.on_event).run(plan, resume=resume)
     rows = store.jobs(run_id=outcome.run_id)
     console.print(speed_table(rows, f"run {outcome.run_id} on {device} ({outcome.status}): speed and memory"))
     console.print(accuracy_table(rows, f"{dataset} test: recall % and fidelity"))
-    console.print(f"stored in {store.path}; details: edge-bench show {outcome.run_id}")
-    if outcome.counts.get("failed"):
-        raise typer.Exit(1)
+    if json_out is not None:
+        import json
+
+        json_out.expanduser().write_text(json.dumps(run_summary(outcome, rows, device), indent=2) + "\n")
+    counts = ", ".join(f"{n} {k}" for k, n in outcome.counts.items() if n)
+    console.print(f"run {outcome.run_id} {outcome.status} ({counts}); stored in {store.path}; "
+                  f"details: edge-bench show {outcome.run_id}; log: {log.path}")
+    code = exit_code(outcome)
+    if code:
+        raise typer.Exit(code)
