@@ -142,6 +142,8 @@ def job_notes(rows) -> list[str]:
                 lines.append(f"note {label} {name}: {note}")
         if r.verdict.message:
             lines.append(f"[red]{label}: {r.verdict.message}[/]")
+        source = (r.artifact.samples.get("source") if r.artifact else None) or "?"
+        lines.append(f"[dim]{label}: calibration and parity inputs from {source}[/]")
         prov = r.provenance
         model = prov.model if prov else None
         runtime = r.tower("image").runtime

@@ -118,6 +118,8 @@ class ArtifactInfo:
     flops: dict[str, float] = field(default_factory=dict)
     parity: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Per tower, the converter's parity check against eager PyTorch."""
+    samples: dict[str, Any] = field(default_factory=dict)
+    """Where the calibration and parity inputs came from (the manifest's `samples`: source split, counts)."""
 
 
 @dataclass(frozen=True)

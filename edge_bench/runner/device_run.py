@@ -21,6 +21,8 @@ RUNTIME_MODULES = {
     "coreml": ("coremltools",),
 }
 CONNECTION_ERRORS = (ConnectionFailed, CommandTimeout)
+CALIBRATION_IMAGES = 32
+"""Images for static-int8 calibration and conversion parity."""
 Stage = Callable[..., None]
 ExecutorFactory = Callable[..., Executor]
 """(profile, transport, local_root) -> the executor of a device."""
@@ -43,6 +45,8 @@ class DeviceRun:
         """Set by the user to stop the run; a running tower is stopped too."""
         self.dataset = load_dataset(plan.dataset, "test", data_dir=plan.data_dir, n_images=plan.n_images)
         self._calibration = None
+        self.calibration_source = ""
+        """Which split calibrated and checked the artifacts: val, train or a held-out part of test."""
         self._models: dict = {}
         self._artifacts: dict = {}
         self.ceilings: dict[str, dict] = {}
@@ -99,11 +103,12 @@ class DeviceRun:
         return self._models[name]
 
     def calibration(self):
-        """Real samples for calibration and parity: the first images of the validation split."""
+        """Real samples for calibration and parity: `val`, else `train`, else a held-out, unscored part of `test`."""
         if self._calibration is None:
-            from edge_bench.data import load_dataset
+            from edge_bench.data.calibration import calibration_set
 
-            self._calibration = load_dataset(self.plan.dataset, "val", data_dir=self.plan.data_dir, n_images=32)
+            self._calibration, self.calibration_source = calibration_set(
+                self.plan.dataset, self.plan.data_dir, CALIBRATION_IMAGES, scored_images=self.plan.n_images)
         return self._calibration
 
     def measure_ceilings(self, jobs: list[PlannedJob]) -> None:

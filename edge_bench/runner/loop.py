@@ -55,18 +55,22 @@ class Runner:
             rows, measured = [], []
             todo = [j for j in jobs if j.key not in done]
             counts["done before"] = len(jobs) - len(todo)
-            for index, job in enumerate(todo):
-                if self.cancel.is_set():
-                    counts["cancelled"] += len(todo) - index
-                    break
-                self.emit(JobStarted(run.id, job, index, len(todo)))
-                status, row_id, record, job_id = self._one(device, run.id, job)
-                counts[status] = counts.get(status, 0) + 1
-                if row_id:
-                    rows.append(row_id)
-                if status == "ok" and plan.repeat > 1:
-                    measured.append((job, row_id, record, job_id))
-            self._repeats(device, run.id, measured)
+            try:
+                for index, job in enumerate(todo):
+                    if self.cancel.is_set():
+                        counts["cancelled"] += len(todo) - index
+                        break
+                    self.emit(JobStarted(run.id, job, index, len(todo)))
+                    status, row_id, record, job_id = self._one(device, run.id, job)
+                    counts[status] = counts.get(status, 0) + 1
+                    if row_id:
+                        rows.append(row_id)
+                    if status == "ok" and plan.repeat > 1:
+                        measured.append((job, row_id, record, job_id))
+                self._repeats(device, run.id, measured)
+            except BaseException:  # Ctrl-C or a bug: the run is never left marked running
+                self.store.set_run_status(run.id, "interrupted")
+                raise
             status = "cancelled" if counts["cancelled"] else ("partial" if counts["failed"] else "complete")
             self.store.set_run_status(run.id, status)
             self.emit(RunFinished(run.id, status, counts))

@@ -34,4 +34,5 @@ def artifact_info(artifacts) -> ArtifactInfo:
         size_bytes={t: next(a.get("size_bytes") for a in towers[t]["artifacts"] if a["batch"] == 1) for t in towers},
         flops={t: towers[t].get("flops") for t in towers if towers[t].get("flops") is not None},
         parity={t: towers[t].get("parity") or {} for t in towers},
+        samples=dict(artifacts.manifest.get("samples") or {}),
     )
