@@ -43,7 +43,7 @@ def test_benchmark_model_argv_exact():
         "--min_secs=1",
         "--max_secs=30",
         "--report_peak_memory_footprint=true",
-        "--input_layer=serving_default_args_0::0",
+        "--input_layer=serving_default_args_0:0",  # as written: benchmark_model compares it with the tensor name
         "--input_layer_shape=1,3,64,64",
         "--input_layer_value_files=serving_default_args_0::0:/data/local/tmp/edge-bench/runs/j/inputs/item-0.bin",
     ]

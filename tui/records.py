@@ -53,8 +53,13 @@ def fmt(value: float | None, spec: str = ".2f", suffix: str = "") -> str:
     return "-" if value is None else f"{value:{spec}}{suffix}"
 
 
-def pct_cell(value: float | None, record: JobRecord) -> str:
-    """A recall as a percentage, starred when the weights were untrained."""
+def pct_cell(value: float | None, record: JobRecord, key: str | None = None) -> str:
+    """A recall as a percentage, starred when the weights were untrained; with [pessimistic-optimistic] when
+    tied scores make the hit depend on their order (`key` names the metric)."""
     if value is None:
         return "-"
-    return f"{100 * value:.1f}" + ("*" if untrained(record) else "")
+    text = f"{100 * value:.1f}"
+    bounds = record.recall_bounds(key) if key else None
+    if bounds:
+        text += f" [{100 * bounds[0]:.1f}-{100 * bounds[1]:.1f}]"
+    return text + ("*" if untrained(record) else "")

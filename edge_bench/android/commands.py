@@ -78,10 +78,16 @@ def with_affinity(argv: list[str], cpus: list[int] | tuple[int, ...], taskset: s
     return [taskset, taskset_mask(cpus), *argv]
 
 
-def _escape_layer(name: str) -> str:
+def _layer(name: str) -> str:
+    """An input name as `--input_layer` takes it: as written (benchmark_model compares it with the tensor's name)."""
     if "," in name:
         raise ConfigError(f"input name {name!r} contains ',', which benchmark_model cannot take")
-    return name.replace(":", "::")
+    return name
+
+
+def _escape_value_file(text: str) -> str:
+    """`--input_layer_value_files` splits each item at its one unescaped ':', so a ':' in it is written '::'."""
+    return text.replace(":", "::")
 
 
 def benchmark_model_argv(runner: str, settings: RunSettings) -> list[str]:
@@ -100,10 +106,10 @@ def benchmark_model_argv(runner: str, settings: RunSettings) -> list[str]:
         argv.append("--report_peak_memory_footprint=true")
     if settings.inputs:
         argv += [
-            "--input_layer=" + ",".join(_escape_layer(item.name) for item in settings.inputs),
+            "--input_layer=" + ",".join(_layer(item.name) for item in settings.inputs),
             "--input_layer_shape=" + ":".join(",".join(str(d) for d in item.shape) for item in settings.inputs),
             "--input_layer_value_files=" + ",".join(
-                f"{_escape_layer(item.name)}:{item.path.replace(':', '::')}" for item in settings.inputs),
+                f"{_escape_value_file(_layer(item.name))}:{_escape_value_file(item.path)}" for item in settings.inputs),
         ]
     if settings.output_base:
         argv.append(f"--output_filepath={settings.output_base}")

@@ -32,6 +32,9 @@ def recall_cell(record, key: str) -> str:
     if value is None:
         return "-"
     text = pct(value)
+    bounds = record.recall_bounds(key)
+    if bounds:  # queries whose hit depends on how tied scores are ordered
+        text += f" [{pct(bounds[0])}-{pct(bounds[1])}]"
     if record.untrained:
         text += "*"
     if record.disagrees:
@@ -40,6 +43,9 @@ def recall_cell(record, key: str) -> str:
 
 
 def _notes(record, notes: set) -> None:
+    if record.accuracy and record.accuracy.ties:
+        notes.add("[a-b] recall if every tied score broke against / for the query (tied captions or images); "
+                  "the value is CLIP_benchmark's (torch.topk's order)")
     if record.untrained:
         notes.add("* untrained weights: recall is chance level")
     if record.disagrees:

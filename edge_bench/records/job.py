@@ -72,6 +72,14 @@ class Accuracy:
     """Queries whose hit depends on how tied scores are ordered, and the optimistic / pessimistic recall."""
 
 
+def tie_bounds(ties: dict, key: str) -> tuple[float, float] | None:
+    """(pessimistic, optimistic) of a metric from an Accuracy.ties block, when they differ."""
+    low, high = (ties.get("pessimistic") or {}).get(key), (ties.get("optimistic") or {}).get(key)
+    if low is None or high is None or low == high:
+        return None
+    return low, high
+
+
 @dataclass(frozen=True)
 class CosineStats:
     """Cosine of each embedding to a reference embedding of the same input."""
@@ -208,6 +216,10 @@ class JobRecord:
     @property
     def metrics(self) -> dict[str, float]:
         return dict(self.accuracy.recall) if self.accuracy else {}
+
+    def recall_bounds(self, key: str) -> tuple[float, float] | None:
+        """(pessimistic, optimistic) recall for a metric whose hits depend on how tied scores are ordered; else None."""
+        return tie_bounds(self.accuracy.ties if self.accuracy else {}, key)
 
     @property
     def untrained(self) -> bool:

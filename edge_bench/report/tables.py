@@ -59,6 +59,15 @@ def fingerprint_summary(fingerprint: dict) -> Table | None:
     return Table(("fact", "value"), tuple(rows), align="ll", title="Fingerprint (newest record used)") if rows else None
 
 
+def _recall(entry, key: str) -> str:
+    """A recall as a percentage, with [pessimistic-optimistic] when tied scores make the hit depend on their order."""
+    from edge_bench.records.job import tie_bounds
+
+    text = fmt.pct(entry.recall.get(key))
+    bounds = tie_bounds(entry.ties, key)
+    return f"{text} [{fmt.pct(bounds[0])}-{fmt.pct(bounds[1])}]" if bounds else text
+
+
 def _share(tower) -> str:
     """Achieved over the measured ceiling of the same runtime and precision; a model above it flags the ceiling."""
     if tower.ceiling_error:
@@ -97,13 +106,14 @@ def retrieval_table(report: DeviceReport) -> Table:
         flags = e.flags() + (["front"] if e.job_id in front else [])
         used.update(flags)
         cos = {n: (e.fidelity.get(n) or {}).get("cosine_mean") for n in ("image", "text")}
-        rows.append((report.label(e), *(fmt.pct(e.recall.get(f"{d}_retrieval_recall@{k}")) for d in ("image", "text") for k in (1, 5, 10)),
+        rows.append((report.label(e), *(_recall(e, f"{d}_retrieval_recall@{k}") for d in ("image", "text") for k in (1, 5, 10)),
                      fmt.pct(e.recall.get("mean_recall")), _cos(cos["image"]), _cos(cos["text"]), ", ".join(flags) or fmt.DASH))
     datasets = sorted({f"{e.dataset} test, {e.n_images} images, {e.n_captions} captions" for e in report.entries})
     legend = "; ".join(FLAG_LEGEND[f] for f in FLAG_LEGEND if f in used)
     return Table(("job", "T>I R@1", "R@5", "R@10", "I>T R@1", "R@5", "R@10", "mean", "cos img", "cos txt", "flags"),
                  tuple(rows), align="l" + "r" * 9 + "l", title=f"Retrieval recall (%) on {'; '.join(datasets)}",
-                 caption="T>I = text-to-image (image_retrieval_recall@k), I>T = image-to-text (text_retrieval_recall@k), "
+                 caption="T>I = text-to-image (image_retrieval_recall@k), I>T = image-to-text (text_retrieval_recall@k); "
+                         "[a-b] = the recall if every tied score broke against / for the query; "
                          "CLIP_benchmark's definition; cos = mean cosine to fp32 PyTorch" + (f". {legend}" if legend else ""))
 
 

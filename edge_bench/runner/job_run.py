@@ -163,7 +163,7 @@ def agreement_verdict(agreement: dict[str, CosineStats]) -> Verdict:
 
 def _accuracy(run: DeviceRun, model, artifacts, embeddings: dict, reference: dict, record: JobRecord,
               job_id: str) -> JobRecord:
-    from edge_bench.metrics import retrieval_recall
+    from edge_bench.metrics import recall_with_ties, retrieval_recall
 
     ds = run.dataset
     source = "device embeddings"
@@ -172,14 +172,18 @@ def _accuracy(run: DeviceRun, model, artifacts, embeddings: dict, reference: dic
         source = HOST_COMPUTED
     label = "trained" if model.weights.trained else "untrained"
     reference_recall = retrieval_recall(reference["image"], reference["text"], ds.caption_image)
-    recall = retrieval_recall(embeddings["image"], embeddings["text"], ds.caption_image)
+    result = recall_with_ties(embeddings["image"], embeddings["text"], ds.caption_image)
+    recall = result.metrics
+    ties = ({k: v for k, v in result.to_dict().items() if k in ("optimistic", "pessimistic", "tie_dependent", "n_queries")}
+            if result.ties_matter else {})
     fidelity = Fidelity(vs_fp32_pytorch=_cosines(embeddings, reference))
     if run.remote and run.executor.returns_embeddings and not run.executor.provides_artifacts and _host_can_run(artifacts):
         host = dict(zip(TOWERS, _host_embeddings(artifacts, ds)))
         agreement = _cosines(embeddings, host)
         fidelity = replace(fidelity, vs_host_artifact=agreement, verdict=agreement_verdict(agreement))
     files = save_embeddings(run.local_root / job_id / "embeddings", **embeddings)
-    return replace(record, accuracy=Accuracy(recall=recall, reference=reference_recall, label=label, source=source),
+    return replace(record, accuracy=Accuracy(recall=recall, reference=reference_recall, label=label, source=source,
+                                                 ties=ties),
                    fidelity=fidelity, embeddings=files)
 
 
