@@ -264,14 +264,19 @@ def test_runner_command_line_from_the_jobs_specs_when_the_host_cannot_read_the_a
     check_job(result, device, staged, backend)
 
 
-# --- (b) every built-in zoo entry, every precision both backends offer --------------------------------
+# --- (b) every built-in zoo entry as `edge-bench run` converts it (its default precisions), and every ---
+# --- precision both backends offer for the S student (all 35 cases: EDGE_BENCH_ZOO_ALL_PRECISIONS=1) ----
 
 
 def _zoo():
-    from edge_bench.runner.plan import DEFAULT_MODELS
+    import os
 
+    from edge_bench.runner.plan import DEFAULT_MODELS, DEFAULT_PRECISIONS
+
+    every = os.environ.get("EDGE_BENCH_ZOO_ALL_PRECISIONS") == "1"
     return [(name, backend, precision) for name in DEFAULT_MODELS for backend in BACKENDS
-            for precision in get_converter(backend).precisions]
+            for precision in get_converter(backend).precisions
+            if every or precision in DEFAULT_PRECISIONS or name == "edgeclip-s-scratch"]
 
 
 @pytest.mark.slow
