@@ -145,9 +145,18 @@ def test_accessors_read_the_figures():
 
 
 def test_missing_keys_take_the_defaults():
-    assert JobRecord.from_json({"schema": 2}) == JobRecord()
-    assert JobRecord.from_json({"schema": 2, "job": {"model": "m"}, "towers": {"image": {"latency": {"median": 0.001}}}}) == \
+    assert JobRecord.from_json({"schema": 2, "status": "ok"}) == JobRecord()
+    assert JobRecord.from_json({"schema": 2, "status": "ok", "job": {"model": "m"},
+                                "towers": {"image": {"latency": {"median": 0.001}}}}) == \
         JobRecord(job=JobIdentity(model="m"), towers={"image": TowerResult(latency=LatencyStats(median=0.001))})
+
+
+@pytest.mark.parametrize("status", [None, "", "done", 3])
+def test_a_record_without_a_valid_status_never_reads_as_ok(status):
+    data = {"schema": 2, "job": {"model": "m"}} if status is None else {"schema": 2, "job": {"model": "m"}, "status": status}
+    record = JobRecord.from_json(data)
+    assert record.status == "failed" and not record.ok
+    assert record.reason == f"the stored record has no valid status ({data.get('status')!r})"
     tower = decode(TowerResult, {"gallery": {"batch": 4}})
     assert tower.gallery == Gallery(batch=4) and tower.latency == LatencyStats() and tower.status == "ok"
     assert tower.latency.n == 0 and tower.latency.samples == () and tower.memory.extra == {}
@@ -168,7 +177,8 @@ def test_unknown_keys_are_dropped():
 
 def test_nulls():
     # where the type admits None, None is kept
-    record = JobRecord.from_json({"schema": 2, "accuracy": None, "failure": None, "job": {"n_images": None, "peak_gflops": None},
+    record = JobRecord.from_json({"schema": 2, "status": "ok", "accuracy": None, "failure": None,
+                                  "job": {"n_images": None, "peak_gflops": None},
                                   "towers": {"image": {"latency": {"median": None, "first": None}, "load_s": None}}})
     assert record.accuracy is None and record.failure is None and record.fidelity is None
     assert record.job.n_images is None and record.job.peak_gflops is None
@@ -178,7 +188,7 @@ def test_nulls():
                                  "gallery": {"batch_latency": {"n": None, "samples": None, "outliers": None}}})
     assert tower == TowerResult()
     assert decode(CosineStats, {"n": None, "cosine_min": None}) == CosineStats()
-    assert JobRecord.from_json({"schema": 2, "towers": None, "embeddings": None}) == JobRecord()
+    assert JobRecord.from_json({"schema": 2, "status": "ok", "towers": None, "embeddings": None}) == JobRecord()
     assert decode(JobIdentity, {"model": None}).model == ""
 
 
@@ -469,7 +479,7 @@ def test_store_v1_reads_as_typed_records(old_home, raw):
             assert {t: dataclasses.asdict(c) for t, c in record.fidelity.vs_fp32_pytorch.items()} == \
                 {t: {**c, "error": None} for t, c in old["fidelity"]["vs_fp32_pytorch"].items()}
             assert record.fidelity.vs_host_artifact == {} and record.verdict == Verdict()
-            assert dataclasses.asdict(record.artifact) == old["artifact"]
+            assert dataclasses.asdict(record.artifact) == {**old["artifact"], "samples": {}}  # v1 kept no sample source
             assert record.embeddings == old["embeddings"]
             prov = old["provenance"]
             assert record.provenance.edge_bench_version == prov["edge_bench_version"] == "0.1.0"
