@@ -3,20 +3,20 @@
 Per tower: the cosine similarity of each artifact embedding to the eager one
 (minimum and mean over the parity items) and the largest absolute difference.
 
-Thresholds on the minimum cosine:
+Every precision has a floor on the minimum cosine (PARITY_FLOORS, the one
+table the converters apply and the tests import): an artifact below its
+precision's floor fails the conversion (ConversionError naming the cosine and
+the floor) and leaves no file.
 
-| precision    | threshold | below it                                   |
-|--------------|-----------|--------------------------------------------|
-| fp32         | 0.999     | the conversion fails (ConversionError)     |
-| fp16         | 0.995     | a warning in the manifest and the summary  |
-| int8-dynamic | 0.98      | a warning                                  |
-| int8         | 0.97      | a warning                                  |
+| precision    | floor  | why                                                        |
+|--------------|--------|------------------------------------------------------------|
+| fp32         | 0.999  | the same arithmetic in another order                       |
+| fp16         | 0.995  | 11 significant bits: anything lower is a broken op         |
+| int8-dynamic | 0.995  | zoo worst 0.9986 (activations stay float between layers)   |
+| int8         | 0.90   | zoo worst 0.922 (calibrated int8 activations)              |
 
-fp16 only rounds weights and activations to 11 significant bits, so anything
-under 0.995 means a broken op; dynamic int8 keeps activations in float
-between layers and typically stays above 0.99; static int8 also quantizes
-activations with calibrated ranges, so 0.97 is where retrieval quality starts
-to move visibly.
+Core ML artifacts cannot run off macOS: there the spec is checked instead and
+no floor applies.
 """
 
 from __future__ import annotations
@@ -25,8 +25,24 @@ import numpy as np
 
 from edge_bench.errors import ConversionError
 
-THRESHOLDS = {"fp32": 0.999, "fp16": 0.995, "int8-dynamic": 0.98, "int8": 0.97}
-HARD_FAIL = frozenset({"fp32"})
+PARITY_FLOORS = {
+    "fp32": 0.999,
+    "fp16": 0.995,
+    # The int8 floors sit a margin below the worst cosine_min measured on the built-in zoo
+    # (edgeclip-teacher, -m-distilled, -m-scratch, -s-distilled, -s-scratch; shipped weights;
+    # ExecuTorch and TFLite; both towers at batch 1 and 8; the default parity items):
+    #   int8-dynamic: ExecuTorch 0.99874, TFLite 0.99862 (both edgeclip-m-scratch image, b1);
+    #                 best 0.99995 (text towers)
+    #   int8:         ExecuTorch 0.96820 (edgeclip-teacher image, b1), TFLite 0.92235
+    #                 (edgeclip-s-scratch text, b1; 0.9355 / 0.9402 for edgeclip-s-distilled
+    #                 image / text, 0.958 for the teacher's image tower); best 0.9994
+    #   fp16 (TFLite): 1.00000 on every model, far above its 0.995
+    "int8-dynamic": 0.995,
+    "int8": 0.90,
+}
+"""Minimum cosine to eager PyTorch (worst parity item, worst batch size) per precision."""
+THRESHOLDS = PARITY_FLOORS
+"""The table's former name (edge_bench.converters exports it)."""
 NOT_RUN = "not run (needs macOS)"
 
 
@@ -49,12 +65,10 @@ def compare(outputs: np.ndarray, reference: np.ndarray) -> dict:
 
 
 def judge(precision: str, figures: dict) -> dict:
-    """Figures with a status ('ok', 'warn' or 'fail') and the threshold applied."""
-    threshold = THRESHOLDS[precision]
-    out = dict(figures, threshold=threshold, status="ok")
-    if figures["cosine_min"] < threshold:
-        out["status"] = "fail" if precision in HARD_FAIL else "warn"
-    return out
+    """Figures with a status, 'ok' or 'fail' (cosine_min below the precision's floor), and the
+    floor applied as 'threshold'. The conversion raises on 'fail'."""
+    floor = PARITY_FLOORS[precision]
+    return dict(figures, threshold=floor, status="fail" if figures["cosine_min"] < floor else "ok")
 
 
 def not_run(reason: str = NOT_RUN) -> dict:
@@ -67,7 +81,7 @@ def worst(figures: list[dict]) -> dict:
     ran = [f for f in figures if f.get("cosine_min") is not None]
     if not ran:
         return dict(figures[0]) if figures else not_run()
-    order = {"fail": 2, "warn": 1, "ok": 0}
+    order = {"fail": 2, "warn": 1, "ok": 0}  # 'warn': manifests written before int8 and fp16 had hard floors
     return {
         "cosine_min": min(f["cosine_min"] for f in ran),
         "cosine_mean": min(f["cosine_mean"] for f in ran),

@@ -7,6 +7,8 @@ seconds.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 from torch import nn
@@ -14,6 +16,7 @@ from torch import nn
 from edge_bench.cli import main
 from edge_bench.converters import convert, plan_conversions
 from edge_bench.converters.executorch_backend import ExecuTorchConverter
+from edge_bench.converters.parity import PARITY_FLOORS, judge
 from edge_bench.errors import BackendUnavailable, ConfigError, ConversionError
 from edge_bench.models import ClipModel, ModelSpec, Preprocess, list_models
 from edge_bench.models import registry as model_registry
@@ -68,6 +71,23 @@ class ExportsDifferently(TinyImage):
         return _unit(out.flip(-1)) if torch.compiler.is_exporting() else out
 
 
+class BreaksInFloat16(TinyImage):
+    """Exact in float32, broken by float16 weights: every weight carries an offset of 1000 that
+    the forward pass takes off again; float16's spacing at 1000 (0.5) rounds the real weights
+    (|w| < 0.15) away."""
+
+    OFFSET = 1000.0
+
+    def __init__(self) -> None:
+        super().__init__()
+        with torch.no_grad():
+            self.proj.weight.add_(self.OFFSET)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        pooled = nn.functional.avg_pool2d(x, 16).flatten(1)
+        return _unit(self.proj(pooled) - self.OFFSET * pooled.sum(dim=1, keepdim=True))
+
+
 def tiny_model(image: nn.Module, name: str = "tiny-test") -> ClipModel:
     from edge_bench.models.builtin import default_tokenizer
 
@@ -94,14 +114,36 @@ def test_a_tower_that_does_not_export_is_one_line(tmp_path, backend):
     assert not list(tmp_path.rglob("image-b1*"))
 
 
+@pytest.mark.parametrize("precision", list(PARITY_FLOORS))
+def test_every_precision_fails_below_its_floor(precision):
+    floor = PARITY_FLOORS[precision]
+    figures = {"cosine_mean": 1.0, "max_abs_diff": 0.0, "n": 32}
+    assert judge(precision, dict(figures, cosine_min=floor)) == dict(figures, cosine_min=floor, threshold=floor, status="ok")
+    below = judge(precision, dict(figures, cosine_min=floor - 1e-9))
+    assert below["status"] == "fail" and below["threshold"] == floor
+
+
 def test_fp32_below_parity_fails_and_leaves_no_artifact(tmp_path):
-    with pytest.raises(ConversionError, match=r"parity failed, cosine -?[0-9.]+ < 0.999") as info:
+    floor = re.escape(str(PARITY_FLOORS["fp32"]))
+    with pytest.raises(ConversionError, match=rf"parity failed, cosine -?[0-9.]+ < {floor} against eager") as info:
         convert(tiny_model(ExportsDifferently()), "tflite", "fp32", out_root=tmp_path, batch_sizes=(1,))
     assert "image tower" in info.value.message
     assert not list(tmp_path.rglob("image-b1*"))
     # the same weights in a module that exports faithfully: nothing of the broken one is reused
     fine = convert(tiny_model(TinyImage()), "tflite", "fp32", out_root=tmp_path, batch_sizes=(1,))
     assert fine.manifest["towers"]["image"]["parity"]["status"] == "ok"
+
+
+def test_fp16_below_its_floor_fails_naming_it(tmp_path):
+    """A float16 artifact that computes something else fails the conversion (it used to pass with
+    a warning), naming the cosine and fp16's floor; the same model passes at fp32."""
+    floor = re.escape(str(PARITY_FLOORS["fp16"]))
+    with pytest.raises(ConversionError, match=rf"image tower, tflite fp16, batch 1: parity failed, cosine -?[0-9.]+ < {floor} "):
+        convert(tiny_model(BreaksInFloat16()), "tflite", "fp16", out_root=tmp_path, batch_sizes=(1,))
+    assert not list(tmp_path.rglob("image-b1*"))
+    fp32 = convert(tiny_model(BreaksInFloat16()), "tflite", "fp32", out_root=tmp_path, batch_sizes=(1,))
+    parity = fp32.manifest["towers"]["image"]["parity"]
+    assert parity["status"] == "ok" and parity["cosine_min"] >= PARITY_FLOORS["fp32"]
 
 
 def test_tiny_model_converts_with_exact_parity(tmp_path):

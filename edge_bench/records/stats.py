@@ -1,19 +1,31 @@
 """Statistics of raw timing samples, the hyperfine / pytest-benchmark way.
 
 `Stats` is fed raw durations (seconds) and computes what the reports show:
-median, mean ± sd, p90, p99, min, max, n; outliers by the modified z-score of
-the median absolute deviation (with a MAD = 0 guard); and a slow-first-run flag.
+median, mean ± sd, p90, p99, min, max, n; outliers by hyperfine's rule; and a
+slow-first-run flag.
+
+Outliers follow hyperfine's `src/outlier_detection.rs` exactly: the modified
+z-score of a sample is (x - median) / MAD with MAD = median(|x - median|) (not
+scaled), and a sample is an outlier when |z| > 14.826 = 10 x 1.4826, i.e. ten
+standard deviations of normally distributed data (1.4826 x MAD estimates the
+standard deviation). Like hyperfine, a MAD of 0 is replaced by the machine
+epsilon (2.2e-16) to avoid dividing by zero, so when more than half the samples
+are identical every sample that differs from them is an outlier.
 """
 
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Sequence
 
-OUTLIER_Z = 14.826
-"""hyperfine's threshold: |x - median| / MAD-based sigma beyond this is an outlier."""
+OUTLIER_Z = 1.4826 * 10.0
+"""hyperfine's OUTLIER_THRESHOLD, computed as hyperfine computes it (14.825999999999999 in
+binary): a sample with |x - median| / MAD above it (ten sigma, MAD unscaled) is an outlier."""
+MAD_ZERO = sys.float_info.epsilon
+"""What a MAD of 0 becomes before dividing (hyperfine's f64::EPSILON)."""
 SLOW_FIRST_FACTOR = 1.5
 """The first inference is flagged when it takes this many times the median or more."""
 
@@ -75,18 +87,24 @@ class Stats:
 
     @cached_property
     def mad(self) -> float:
-        """Median absolute deviation from the median."""
+        """Median absolute deviation from the median, unscaled (hyperfine's MAD; 1.4826 x this
+        estimates the standard deviation of normal data)."""
         if not self.n:
             return math.nan
         return _percentile(sorted(abs(s - self.median) for s in self.samples), 50)
 
+    def zscores(self) -> list[float]:
+        """hyperfine's modified z-scores, (x - median) / MAD per sample (MAD 0 -> epsilon)."""
+        if not self.n:
+            return []
+        mad = self.mad if self.mad > 0 else MAD_ZERO
+        return [(s - self.median) / mad for s in self.samples]
+
     @cached_property
     def outliers(self) -> list[int]:
-        """Indices of samples whose modified z-score exceeds OUTLIER_Z (none when MAD is 0)."""
-        if self.n < 3 or not self.mad:
-            return []
-        sigma = 1.4826 * self.mad
-        return [i for i, s in enumerate(self.samples) if abs(s - self.median) / sigma > OUTLIER_Z]
+        """Indices of samples whose |modified z-score| exceeds OUTLIER_Z: further than
+        14.826 MADs from the median (hyperfine's rule)."""
+        return [i for i, z in enumerate(self.zscores()) if abs(z) > OUTLIER_Z]
 
     @property
     def slow_first_run(self) -> bool:
