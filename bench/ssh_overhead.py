@@ -26,9 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from sshd import start_sshd  # noqa: E402
+from sshd import start_sshd  # noqa: E402  (the path is set up first)
 
-from edge_bench.devices import DeviceProfile, open_transport, read_profile  # noqa: E402
+from edge_bench.devices import DeviceProfile, open_transport, read_profile  # noqa: E402  (the path is set up first)
 
 
 def timed(fn, runs: int) -> list[float]:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from edge_bench.errors import ConversionError
+from edge_bench.metrics.fidelity import cosine_stats
 
 PARITY_FLOORS = {
     "fp32": 0.999,
@@ -54,14 +55,9 @@ def compare(outputs: np.ndarray, reference: np.ndarray) -> dict:
         raise ConversionError(f"artifact output shape {a.shape} differs from eager {b.shape}")
     if not np.all(np.isfinite(a)):
         return {"cosine_min": 0.0, "cosine_mean": 0.0, "max_abs_diff": float("inf"), "n": int(len(a))}
-    norms = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
-    cosine = np.sum(a * b, axis=1) / np.maximum(norms, 1e-12)
-    return {
-        "cosine_min": float(cosine.min()),
-        "cosine_mean": float(cosine.mean()),
-        "max_abs_diff": float(np.abs(a - b).max()),
-        "n": int(len(a)),
-    }
+    stats = cosine_stats(a, b)  # the one fidelity definition (edge_bench.metrics.fidelity)
+    return {"cosine_min": stats["cosine_min"], "cosine_mean": stats["cosine_mean"], "max_abs_diff": stats["max_abs_diff"],
+            "n": stats["n"]}
 
 
 def judge(precision: str, figures: dict) -> dict:

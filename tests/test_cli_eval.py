@@ -104,7 +104,7 @@ def test_eval_on_a_karpathy_folder_writes_the_record(tmp_path):
 
 
 def test_eval_labels_untrained_recall():
-    out = cli("eval", "--model", "ViT-B-32", "--n-images", "10", "--batch-size", "10")
+    out = cli("eval", "--model", "edgeclip-s-scratch", "--weights", "untrained", "--n-images", "10", "--batch-size", "10")
     assert out.returncode == 0, out.stderr[-2000:]
     assert "UNTRAINED" in out.stdout
 
@@ -135,7 +135,7 @@ def _bad(tmp_path, case: str):
 def test_eval_bad_inputs_one_line(tmp_path, case, message):
     out = cli(*_bad(tmp_path, case))
     assert out.returncode == 1
-    errors = [l for l in out.stderr.splitlines() if l.startswith("edge-bench: error:")]
+    errors = [line for line in out.stderr.splitlines() if line.startswith("edge-bench: error:")]
     assert len(errors) == 1 and message in errors[0], out.stderr[-2000:]
     assert "Traceback" not in out.stderr
 
@@ -145,6 +145,7 @@ def test_eval_unknown_model_one_line():
     assert out.returncode == 1 and "unknown model 'MobileCLIP-S0'" in out.stderr and "Traceback" not in out.stderr
 
 
+@pytest.mark.slow  # builds all 14 entries (ViT-B-32, MobileCLIP-B ...) to count their parameters
 def test_models_lists_every_entry():
     out = subprocess.run([sys.executable, "-m", "edge_bench.cli", "models"], capture_output=True, text=True, timeout=900,
                          env={**__import__("os").environ, "COLUMNS": "200"})
@@ -153,3 +154,14 @@ def test_models_lists_every_entry():
 
     for name in list_models():
         assert name in out.stdout
+
+
+def test_models_lists_the_entries_a_pattern_selects():
+    out = subprocess.run([sys.executable, "-m", "edge_bench.cli", "models", "edgeclip*"], capture_output=True, text=True,
+                         timeout=900, env={**__import__("os").environ, "COLUMNS": "200"})
+    assert out.returncode == 0, out.stderr[-2000:]
+    from edge_bench.models import list_models
+
+    rows = [line.split()[0] for line in out.stdout.splitlines() if line.strip().startswith("edgeclip")]
+    assert rows == list_models("edgeclip*") and len(rows) == 5
+    assert "MobileCLIP" not in out.stdout and "ViT-B-32" not in out.stdout

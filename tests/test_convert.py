@@ -279,6 +279,7 @@ def _check_runs_like_eager(artifact_set, tower, parity, precision, clip, unseen_
         assert np.all(np.isfinite(runner(np.zeros_like(inputs[:1]))))
 
 
+@pytest.mark.slow  # the S student covers every backend x precision in the fast suite; the M student's ~4 minutes run with -m slow
 @pytest.mark.parametrize("backend,precision", COMBOS, ids=[f"{b}-{p}" for b, p in COMBOS])
 def test_the_other_student_size_passes_parity(backend, precision):
     """The M student (trained weights) converts at every backend x precision and passes its

@@ -21,7 +21,11 @@ def test_registry_lists_every_entry():
     assert list_models("mobileclip2*") == ["MobileCLIP2-S0", "MobileCLIP2-S2", "MobileCLIP2-B"]
 
 
-@pytest.mark.parametrize("name", EXPECTED)
+BIG = {"MobileCLIP-S2", "MobileCLIP-B", "MobileCLIP2-S2", "MobileCLIP2-B", "ViT-B-32", "TinyCLIP-ViT-39M-16-Text-19M"}
+"""Entries whose forward pass takes seconds each here: run with -m slow (the smaller ones of each family stay fast)."""
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in BIG else n for n in EXPECTED])
 def test_towers_forward(name):
     model = create_model(name)
     images, tokens = model.example_inputs(2)
