@@ -191,8 +191,10 @@ def test_help_documents_the_exit_status(capsys):
 
 def test_interrupted_exits_130(tmp_path):
     """Ctrl-C during a job: the run stops, says so, and exits 130."""
+    # a timed loop of at least 60 s: the interrupt lands inside the job however fast a cached conversion makes it
+    slow = FAST + ["--min-seconds", "60", "--max-seconds", "120"]  # the last value of an option wins
     proc = subprocess.Popen([sys.executable, "-m", "edge_bench.cli", "run", "-m", MODEL, "-b", "tflite",
-                             "--weights", f"{MODEL}=untrained", *FAST],
+                             "--weights", f"{MODEL}=untrained", *slow],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline()  # "run r... on local: 1 job(s)": the job is starting
