@@ -251,3 +251,28 @@ def test_equals_clip_benchmark_on_the_whole_synthetic_test_split(zr):
     ds, images, texts, reference, result = _check_synthetic(zr, None)
     assert (ds.n_images, ds.n_captions, len(set(ds.captions))) == (1000, 5000, 4624)
     assert result.tie_dependent["text_retrieval_recall@1"] > 0
+
+
+def test_a_device_run_on_the_synthetic_split_stores_clip_benchmarks_recall(zr, tmp_path):
+    """The recall stored by a real run on the local device (LiteRT; the synthetic test split, whose captions repeat)
+    equals CLIP_benchmark's own on the very embeddings the artifact produced and the run kept."""
+    from edge_bench.agent.spec import Protocol
+    from edge_bench.data import load_dataset
+    from edge_bench.runner import RunPlan, Runner
+    from edge_bench.store import Store
+
+    fast = Protocol(warmup_min_runs=1, warmup_min_seconds=0.0, min_runs=3, min_seconds=0.0, max_runs=50, max_seconds=5.0)
+    plan = RunPlan(models=("edgeclip-s-scratch",), backends=("tflite",), n_images=200, gallery_batch=8, protocol=fast,
+                   ceilings=False)
+    store = Store(tmp_path / "results.sqlite")
+    outcome = Runner(store).run(plan)
+    (row,) = store.jobs(run_id=outcome.run_id)
+    assert row.status == "ok", row.error
+    record = row.record
+    owner = np.asarray(load_dataset("synthetic", "test", n_images=200).caption_image)
+    assert len(set(load_dataset("synthetic", "test", n_images=200).captions)) < len(owner)  # repeated captions: ties
+    images, texts = np.load(record.embeddings["image"]), np.load(record.embeddings["text"])
+    reference = clip_benchmark_recall(zr, images, texts, owner)
+    for key, value in reference.items():
+        assert abs(record.metrics[key] - value) <= 1e-9, (key, record.metrics[key], value)
+    store.close()
