@@ -91,7 +91,8 @@ def resources_table(report: DeviceReport) -> Table:
     return Table(("job", "img/s", "txt/s", "batch", "load ms", "model MiB", "peak MiB", "size MiB", "img GF/s", "img %ceil", "txt GF/s", "txt %ceil"),
                  tuple(rows), title="Throughput, load, memory, size, compute",
                  caption=f"gallery throughput at the batch shown; load = both towers' batch-1 load; "
-                         f"model = the model's own memory (peak minus the runtime's RSS before load); peak = highest peak RSS "
+                         f"model = the model's own memory (peak minus the runtime's RSS before load: the ExecuTorch Python runtime imports "
+                         f"torch, ~220 MiB, LiteRT's interpreter ~45 MiB); peak = highest peak RSS "
                          f"of the two tower processes; size = both batch-1 artifacts; GF/s achieved at batch 1 and its share "
                          f"(%ceil) of the device's measured ceiling for the same runtime and precision (a GEMM-shaped "
                          f"artifact); 'ceiling?' = the model beat its ceiling, so the ceiling was measured badly; "
