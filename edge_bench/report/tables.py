@@ -92,7 +92,7 @@ def resources_table(report: DeviceReport) -> Table:
                  tuple(rows), title="Throughput, load, memory, size, compute",
                  caption=f"gallery throughput at the batch shown; load = both towers' batch-1 load; "
                          f"model = the model's own memory (peak minus the runtime's RSS before load: the ExecuTorch Python runtime imports "
-                         f"torch, ~220 MiB, LiteRT's interpreter ~45 MiB); peak = highest peak RSS "
+                         f"torch, LiteRT's interpreter does not); peak = highest peak RSS "
                          f"of the two tower processes; size = both batch-1 artifacts; GF/s achieved at batch 1 and its share "
                          f"(%ceil) of the device's measured ceiling for the same runtime and precision (a GEMM-shaped "
                          f"artifact); 'ceiling?' = the model beat its ceiling, so the ceiling was measured badly; "
