@@ -35,3 +35,17 @@ def write_karpathy(root: Path, name: str = "flickr30k", splits: dict | None = No
             sentid += captions_per_image
     (root / json_name).write_text(json.dumps({"images": images, "dataset": name}))
     return root
+
+
+def naive_recall(images: np.ndarray, texts: np.ndarray, owner: np.ndarray, ks=(1, 5, 10)) -> dict[str, float]:
+    """Recall@K by definition, independent of the code under test: sort every query's scores (stable, best first:
+    among equal scores the lower index first) and look for a correct item in the top k; plus mean_recall."""
+    scores = texts @ images.T  # (captions, images)
+    out = {}
+    for k in ks:
+        t2i = [owner[j] in np.argsort(-scores[j], kind="stable")[:k] for j in range(len(texts))]
+        i2t = [i in owner[np.argsort(-scores[:, i], kind="stable")[:k]] for i in range(len(images))]
+        out[f"image_retrieval_recall@{k}"] = float(np.mean(t2i))
+        out[f"text_retrieval_recall@{k}"] = float(np.mean(i2t))
+    out["mean_recall"] = float(np.mean(list(out.values())))
+    return out

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helpers import write_karpathy
+from helpers import write_karpathy, naive_recall
 
 
 def cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
@@ -53,19 +53,6 @@ def _embeddings(model_name: str, ds) -> tuple[np.ndarray, np.ndarray]:
         images = model.image_encoder(torch.from_numpy(pixels)).double().numpy()
         texts = model.text_encoder(torch.from_numpy(model.tokenizer(ds.captions))).double().numpy()
     return images, texts
-
-
-def naive_recall(images: np.ndarray, texts: np.ndarray, owner: np.ndarray, ks=(1, 5, 10)) -> dict[str, float]:
-    """Recall@K by definition: sort every query's scores (best first), look for a correct item in the top k (no ties here)."""
-    scores = texts @ images.T  # (captions, images)
-    out = {}
-    for k in ks:
-        t2i = [owner[j] in np.argsort(-scores[j], kind="stable")[:k] for j in range(len(texts))]
-        i2t = [i in owner[np.argsort(-scores[:, i], kind="stable")[:k]] for i in range(len(images))]
-        out[f"image_retrieval_recall@{k}"] = float(np.mean(t2i))
-        out[f"text_retrieval_recall@{k}"] = float(np.mean(i2t))
-    out["mean_recall"] = float(np.mean(list(out.values())))
-    return out
 
 
 def _closest_call(images: np.ndarray, texts: np.ndarray, owner: np.ndarray) -> float:

@@ -13,6 +13,7 @@ import types
 import numpy as np
 import pytest
 import torch
+from helpers import naive_recall
 
 from edge_bench.metrics import recall_with_ties
 
@@ -59,13 +60,8 @@ def clip_benchmark_recall(zr, images: np.ndarray, texts: np.ndarray, owner: np.n
 
 def lower_index_first(images: np.ndarray, texts: np.ndarray, owner: np.ndarray, ks=KS) -> dict:
     """Hits by edge-bench's old rule (stable sort: among equal scores the lower index first), as fractions."""
-    scores = texts @ images.T
-    out = {}
-    for k in ks:
-        t2i = [owner[j] in np.argsort(-scores[j], kind="stable")[:k] for j in range(len(texts))]
-        i2t = [i in owner[np.argsort(-scores[:, i], kind="stable")[:k]] for i in range(len(images))]
-        out[f"image_retrieval_recall@{k}"] = float(np.mean(t2i))
-        out[f"text_retrieval_recall@{k}"] = float(np.mean(i2t))
+    out = naive_recall(images, texts, owner, ks)
+    out.pop("mean_recall")
     return out
 
 

@@ -12,6 +12,7 @@ import time
 
 import numpy as np
 import pytest
+from helpers import naive_recall
 
 from edge_bench import paths
 from edge_bench.agent.spec import Protocol
@@ -239,19 +240,6 @@ def test_cancel_between_towers_keeps_the_finished_tower(store):
 
 
 # --- recall and fidelity from the stored embeddings -----------------------------------------------------
-
-
-def naive_recall(images: np.ndarray, texts: np.ndarray, owner: np.ndarray, ks=(1, 5, 10)) -> dict[str, float]:
-    """Recall@K by definition: sort every query's scores (stable, best first), look for a correct item in the top k."""
-    scores = texts @ images.T  # (captions, images)
-    out = {}
-    for k in ks:
-        t2i = [owner[j] in np.argsort(-scores[j], kind="stable")[:k] for j in range(len(texts))]
-        i2t = [i in owner[np.argsort(-scores[:, i], kind="stable")[:k]] for i in range(len(images))]
-        out[f"image_retrieval_recall@{k}"] = float(np.mean(t2i))
-        out[f"text_retrieval_recall@{k}"] = float(np.mean(i2t))
-    out["mean_recall"] = float(np.mean(list(out.values())))
-    return out
 
 
 def same_recall(got: dict[str, float], expected: dict[str, float]) -> None:

@@ -99,6 +99,10 @@ def _ceilings(profile, transport, info: dict, precisions: list[str]) -> dict:
     from edge_bench.runner.ceiling import device_ceilings
     from edge_bench.runner.device_run import default_local_root
 
+    from edge_bench.converters.base import check_precision
+
+    for precision in precisions:
+        check_precision(precision)  # an unknown name is one line, not a silently empty list
     pairs = [(b, p) for b in profile.backends for p in precisions if p in get_converter(b).precisions]
     run = SimpleNamespace(profile=profile, transport=transport, info=info, plan=SimpleNamespace(threads=None),
                           executor=executor_for(profile, transport, default_local_root()), local_root=default_local_root(),

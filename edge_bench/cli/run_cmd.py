@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import typer
@@ -91,6 +92,8 @@ def run_command(
         repeat=repeat, cooldown_seconds=cooldown_seconds, cooldown_temp_c=cooldown_temp, cooldown_max_seconds=cooldown_max,
         ceilings=ceilings,
     )
+    if cooldown_temp is not None and not math.isfinite(cooldown_temp):
+        raise ConfigError(f"--cooldown-temp takes a temperature in °C, got {cooldown_temp}")
     validate_plan(plan)  # every problem at once, before anything is stored
     writable_file(json_out, "--json")
     store = Store()
