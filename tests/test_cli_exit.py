@@ -209,6 +209,35 @@ def test_interrupted_exits_130(tmp_path):
     assert err.strip().splitlines()[-1] == "edge-bench: interrupted" and "Traceback" not in err
 
 
+NESTED_INTERRUPT = """
+import ctypes, sys
+from edge_bench import cli
+
+def command(*args, **kwargs):
+    # a toolchain ran a string (pybind11's py::exec) that the Ctrl-C interrupted, then it reached us
+    ctypes.pythonapi.PyRun_SimpleString(b"raise KeyboardInterrupt")
+    raise KeyboardInterrupt
+
+cli._load_commands()  # the real commands first (they register on the real app), then ours in its place
+cli.app = command
+sys.exit(cli.main([]))
+"""
+
+
+def test_a_ctrl_c_that_passed_through_a_toolchain_still_exits_130_under_python_m(tmp_path):
+    """CPython's remembered 'unhandled' KeyboardInterrupt must not turn our 130 into death by SIGINT (-2)."""
+    (tmp_path / "nested_interrupt.py").write_text(NESTED_INTERRUPT)
+    import os
+
+    import edge_bench
+
+    env = {**os.environ, "PYTHONPATH": str(Path(edge_bench.__file__).parents[1])}
+    proc = subprocess.run([sys.executable, "-m", "nested_interrupt"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120, env=env)
+    assert proc.returncode == 130, proc.stderr[-2000:]
+    assert proc.stderr.strip().endswith("edge-bench: interrupted")
+
+
 def test_exit_status_of_outcomes():
     assert exit_code(RunOutcome("r", "complete", {"ok": 2, "skipped": 1})) == 0
     assert exit_code(RunOutcome("r", "complete", {"ok": 0, "done before": 3})) == 0  # --resume with nothing left

@@ -71,6 +71,23 @@ def _click_classes() -> tuple[tuple, tuple, tuple]:
     return tuple(exits), tuple(aborts), tuple(errors)
 
 
+def _forget_nested_interrupt() -> None:
+    """Make `python -m edge_bench.cli` exit with 130 after a Ctrl-C we handled, not die by SIGINT.
+
+    CPython remembers a KeyboardInterrupt that escaped code run through
+    `PyRun_String` (pybind11's `py::exec`/`py::eval`, used inside the
+    toolchains) and, under `python -m`, re-kills itself with SIGINT at exit
+    even though the CLI caught the interrupt (seen in CI: status -2, not 130).
+    Running one trivial string resets that flag; a normal exit status follows.
+    """
+    try:
+        import ctypes
+
+        ctypes.pythonapi.PyRun_SimpleString(b"pass")
+    except Exception:  # no C API to reach (another Python): the status may be -2, as before
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status (edge_bench.errors.EXIT_*)."""
     from edge_bench.errors import EXIT_FAILED, EXIT_INTERRUPTED
@@ -99,6 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     if result == EXIT_INTERRUPTED:
         print("edge-bench: interrupted", file=sys.stderr)
+        _forget_nested_interrupt()
     return result if isinstance(result, int) else 0
 
 
