@@ -66,7 +66,8 @@ class Store:
         self.embeddings_dir = self.path.parent / "embeddings"
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            # autocommit: transactions are explicit (BEGIN IMMEDIATE), never Python's implicit ones
+            self.db = sqlite3.connect(self.path, timeout=30, check_same_thread=False, isolation_level=None)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             migrate(self.db)

@@ -54,16 +54,36 @@ def m001_runs_and_jobs(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX runs_plan ON runs(plan_key, created)")
 
 
-def migrate(db: sqlite3.Connection) -> int:
-    """Apply the migrations not yet applied; returns how many ran."""
-    db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied TEXT NOT NULL)")
+def _pending(db: sqlite3.Connection) -> list[Callable[[sqlite3.Connection], None]]:
+    if not db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_migrations'").fetchone():
+        return list(MIGRATIONS)
     done = {row[0] for row in db.execute("SELECT name FROM _migrations")}
-    count = 0
-    for fn in MIGRATIONS:
-        if fn.__name__ in done:
-            continue
-        with db:
+    return [fn for fn in MIGRATIONS if fn.__name__ not in done]
+
+
+def migrate(db: sqlite3.Connection) -> int:
+    """Apply the migrations not yet applied, all in one transaction; returns how many ran.
+
+    `db` must be in autocommit mode (`isolation_level=None`): Python's sqlite3 would
+    otherwise commit each CREATE on its own, so a kill or a second process opening
+    the same new store mid-way left "table runs already exists" for good. Here the
+    write lock is taken first (`BEGIN IMMEDIATE`: a second process waits for it), the
+    list is read again under it, and everything or nothing is committed.
+    """
+    if db.isolation_level is not None:
+        raise ValueError("migrate() needs a connection opened with isolation_level=None")
+    if not _pending(db):
+        return 0
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied TEXT NOT NULL)")
+        todo = _pending(db)
+        for fn in todo:
             fn(db)
             db.execute("INSERT INTO _migrations (name, applied) VALUES (?, datetime('now'))", (fn.__name__,))
-        count += 1
-    return count
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    return len(todo)
