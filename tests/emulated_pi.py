@@ -83,15 +83,15 @@ class EmulatedPi:
         return self.root / "rootfs"
 
     def ssh(self, command: str, qemu_cpu: str | None = None, timeout: float = 300,
-            input: bytes | None = None) -> subprocess.CompletedProcess:
-        """Run a shell line on the device with plain OpenSSH (bytes out); QEMU_CPU sent along."""
+            input: bytes | None = None, user: str = "pi") -> subprocess.CompletedProcess:
+        """Run a shell line on the device as `user` with plain OpenSSH (bytes out); QEMU_CPU sent along."""
         cpu = qemu_cpu or self.qemu_cpu
         argv = ["ssh", "-F", "none", "-i", str(self.key), "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
                 "-o", f"UserKnownHostsFile={self.known_hosts}", "-o", "StrictHostKeyChecking=yes",
                 "-o", "LogLevel=ERROR", "-p", str(self.port)]
         if cpu != "default":
             argv += ["-o", f"SetEnv=QEMU_CPU={cpu}"]
-        return subprocess.run(argv + ["root@127.0.0.1", command], capture_output=True, timeout=timeout, input=input,
+        return subprocess.run(argv + [f"{user}@127.0.0.1", command], capture_output=True, timeout=timeout, input=input,
                               stdin=None if input is not None else subprocess.DEVNULL)
 
     def status(self) -> dict:

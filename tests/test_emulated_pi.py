@@ -66,7 +66,7 @@ def test_profiles_load_with_the_ssh_transport(tmp_path, name, cpu, env):
                       root=tmp_path / "pi")
     assert proc.returncode == 0, proc.stderr
     profile = read_profile(path)
-    assert (profile.transport, profile.ssh.host, profile.ssh.port, profile.ssh.user) == ("ssh", "127.0.0.1", 2299, "root")
+    assert (profile.transport, profile.ssh.host, profile.ssh.port, profile.ssh.user) == ("ssh", "127.0.0.1", 2299, "pi")
     assert profile.env == env
     assert profile.ssh.identity_file == str(tmp_path / "pi" / "state" / "id_ed25519")
     assert profile.ssh.known_hosts == str(tmp_path / "pi" / "state" / "known_hosts")
@@ -150,6 +150,41 @@ def test_a_second_command_waits_for_the_lock(tmp_path):
     assert run_script("stop", "--lock-timeout", "1", root=root).returncode == 0
 
 
+def _lib():
+    """tools/emulated_pi_lib, imported the way the script imports it."""
+    sys.path.insert(0, str(REPO / "tools"))
+    try:
+        from emulated_pi_lib import layout, mounts
+    finally:
+        sys.path.remove(str(REPO / "tools"))
+    return layout, mounts
+
+
+@needs_root
+def test_the_devices_dev_is_its_own_never_the_hosts(tmp_path):
+    layout, mounts = _lib()
+    lay = layout.Layout.at(tmp_path / "pi")
+    for folder in ("proc", "sys", "dev"):
+        (lay.rootfs / folder).mkdir(parents=True)
+    lay.state.mkdir()
+    lay.cpuinfo.write_text("Model\t\t: Raspberry Pi 5 Model B Rev 1.0\n")
+    try:
+        mounts.mount_all(lay)
+        dev = lay.rootfs / "dev"
+        nodes = {p.name: os.stat(p) for p in dev.iterdir() if not p.is_symlink() and not p.is_dir()}
+        assert set(nodes) == {"null", "zero", "full", "random", "urandom", "tty"}
+        assert all(os.major(st.st_rdev) in (1, 5) and st.st_mode & 0o777 == 0o666 for st in nodes.values())
+        assert not any(p.is_block_device() for p in dev.rglob("*"))  # no host disk reachable
+        host_dev = os.stat("/dev")
+        assert (os.stat(dev).st_dev, os.stat(dev).st_ino) != (host_dev.st_dev, host_dev.st_ino)
+        assert os.stat(dev / "pts").st_dev != os.stat("/dev/pts").st_dev  # a devpts instance of its own
+        (dev / "null").write_bytes(b"discarded")
+        assert (dev / "zero").open("rb").read(4) == bytes(4)
+    finally:
+        mounts.unmount_all(lay, print)
+    assert findmnt_under(lay.root) == []
+
+
 # --- the device itself (slow) ----------------------------------------------------------------
 
 
@@ -166,6 +201,22 @@ def test_the_device_is_an_aarch64_pi5_with_the_runtimes(emulated_pi):
     assert "CPU part\t: 0xd0b" in lines and "Model\t\t: Raspberry Pi 5 Model B Rev 1.0" in lines
     assert lines[3] == "(3, 13)"
     assert "No module named 'torch'" in lines[-1]
+
+
+@pytest.mark.slow
+def test_the_login_is_unprivileged_and_root_cannot_log_in(emulated_pi):
+    proc = emulated_pi.ssh("id -u; id -un; echo $HOME; stat -c %a $HOME; ls /dev; touch /etc/edge-bench-probe; "
+                           "mknod /dev/sda b 8 0; echo done")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.decode().split()
+    assert lines[:4] == ["1000", "pi", "/home/pi", "700"]
+    assert set(lines[4:-1]) == {"fd", "full", "null", "ptmx", "pts", "random", "shm", "stderr", "stdin", "stdout",
+                                "tty", "urandom", "zero"}
+    assert b"cannot touch '/etc/edge-bench-probe': Permission denied" in proc.stderr
+    assert b"mknod: /dev/sda: Permission denied" in proc.stderr
+    assert not (emulated_pi.rootfs / "etc" / "edge-bench-probe").exists()
+    as_root = emulated_pi.ssh("true", user="root")
+    assert as_root.returncode == 255 and b"Permission denied" in as_root.stderr
 
 
 @pytest.mark.slow

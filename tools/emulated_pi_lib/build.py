@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import json
+import os
 import shutil
 import subprocess
 import time
@@ -19,8 +20,8 @@ from typing import Iterator
 from emulated_pi_lib import host, mounts, procs
 from emulated_pi_lib.cpuinfo import RPI5_CPUINFO
 from emulated_pi_lib.errors import PiError
-from emulated_pi_lib.layout import (CA_IN_ROOTFS, DEBIAN_PACKAGES, IMPORT_CHECK, SUITE, VENV, WHEELS,
-                                    Layout)
+from emulated_pi_lib.layout import (CA_IN_ROOTFS, DEBIAN_PACKAGES, IMPORT_CHECK, SUITE, USER, USER_HOME, USER_ID,
+                                    VENV, WHEELS, Layout)
 
 
 def build(lay: Layout, cpu: str, mirror: str | None, say) -> dict:
@@ -94,7 +95,7 @@ def wipe(lay: Layout, say) -> None:
 
 
 def configure(lay: Layout, binfmt: dict) -> None:
-    """The quick, host-side part (redone on every build): cpuinfo, CA bundle, DNS, ssh keys."""
+    """The quick, host-side part (redone on every build): cpuinfo, CA bundle, DNS, the device user, ssh keys."""
     lay.cpuinfo.write_text(RPI5_CPUINFO)
     ca = lay.inside(CA_IN_ROOTFS)
     ca.parent.mkdir(parents=True, exist_ok=True)
@@ -103,7 +104,23 @@ def configure(lay: Layout, binfmt: dict) -> None:
     resolv.unlink(missing_ok=True)  # may be a dangling symlink to a resolver the device lacks
     shutil.copyfile("/etc/resolv.conf", resolv)
     host.install_interpreter(lay.rootfs, binfmt)
+    device_user(lay)
     _ssh_keys(lay)
+
+
+def device_user(lay: Layout) -> None:
+    """The unprivileged login USER (uid and gid USER_ID, a private home), written into the rootfs's own files."""
+    entries = {"passwd": f"{USER}:x:{USER_ID}:{USER_ID}:edge-bench device user:{USER_HOME}:/bin/bash",
+               "group": f"{USER}:x:{USER_ID}:", "shadow": f"{USER}:*:20000::::::"}  # "*": no password (not "!", which sshd reads as a locked account)
+    for name, line in entries.items():
+        path = lay.inside(f"/etc/{name}")
+        text = path.read_text()
+        if not any(row.split(":")[0] == USER for row in text.splitlines()):
+            path.write_text(text + ("" if text.endswith("\n") or not text else "\n") + line + "\n")
+    home = lay.inside(USER_HOME)
+    home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    home.chmod(0o700)
+    os.chown(home, USER_ID, USER_ID)
 
 
 def _ssh_keys(lay: Layout) -> None:
@@ -113,11 +130,14 @@ def _ssh_keys(lay: Layout) -> None:
     hostkey = lay.inside("/etc/ssh/ssh_host_ed25519_key")
     if not hostkey.exists():
         host.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(hostkey)], what="ssh-keygen")
-    ssh_dir = lay.inside("/root/.ssh")
+    lay.inside("/root/.ssh/authorized_keys").unlink(missing_ok=True)  # earlier builds let root log in
+    ssh_dir = lay.inside(f"{USER_HOME}/.ssh")
     ssh_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     authorized = ssh_dir / "authorized_keys"
     authorized.write_text(Path(f"{lay.key}.pub").read_text())
     authorized.chmod(0o600)
+    for path in (ssh_dir, authorized):
+        os.chown(path, USER_ID, USER_ID)
 
 
 def venv(lay: Layout, cpu: str, say) -> dict:

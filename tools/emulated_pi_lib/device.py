@@ -9,7 +9,7 @@ import time
 
 from emulated_pi_lib import host, mounts, procs
 from emulated_pi_lib.errors import PiError
-from emulated_pi_lib.layout import SSHD_PIDFILE_INSIDE, Layout
+from emulated_pi_lib.layout import SSHD_PIDFILE_INSIDE, USER, Layout
 from emulated_pi_lib.profile import HOST, known_hosts_line, profile_text, ssh_argv
 
 READY_TIMEOUT_S = 120.0
@@ -52,7 +52,7 @@ def start(lay: Layout, port: int, cpu: str, say) -> dict:
               "profile": str(lay.profile), "start_seconds": round(time.monotonic() - started, 2)}
     lay.profile.write_text(profile_text(lay, port, cpu))
     lay.running.write_text(json.dumps(record, indent=2) + "\n")
-    say(f"running: ssh -p {port} root@{HOST} ({machine}, qemu {cpu}, up in {record['start_seconds']:.1f} s); "
+    say(f"running: ssh -p {port} {USER}@{HOST} ({machine}, qemu {cpu}, up in {record['start_seconds']:.1f} s); "
         f"profile: {lay.profile}")
     return record
 
@@ -71,7 +71,7 @@ def _spawn_sshd(lay: Layout, port: int, cpu: str) -> int:
     argv = ["chroot", str(lay.rootfs), "/usr/sbin/sshd", "-D", "-e", "-p", str(port),
             "-h", "/etc/ssh/ssh_host_ed25519_key",
             "-o", f"ListenAddress={HOST}", "-o", f"PidFile={SSHD_PIDFILE_INSIDE}",
-            "-o", "PermitRootLogin=prohibit-password", "-o", "PasswordAuthentication=no",
+            "-o", "PermitRootLogin=no", "-o", f"AllowUsers={USER}", "-o", "PasswordAuthentication=no",
             "-o", "KbdInteractiveAuthentication=no", "-o", "UseDNS=no", "-o", "AcceptEnv=LANG LC_* QEMU_CPU",
             "-o", "MaxStartups=32:50:64", "-o", "MaxSessions=32"]
     with open(lay.sshd_log, "a") as log:

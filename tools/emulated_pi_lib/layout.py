@@ -35,6 +35,9 @@ IMPORT_CHECK = (
 CA_IN_ROOTFS = "/etc/edge-bench/host-ca.pem"
 PATH_INSIDE = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 SSHD_PIDFILE_INSIDE = "/run/edge-bench-sshd.pid"
+USER = "pi"  # the unprivileged login, like Raspberry Pi OS's first user; root cannot log in over ssh
+USER_ID = 1000  # its uid and gid
+USER_HOME = f"/home/{USER}"
 
 
 def default_root() -> Path:
@@ -85,7 +88,7 @@ class Layout:
 
     @property
     def key(self) -> Path:
-        """The throwaway client key whose public half is root's authorized key."""
+        """The throwaway client key whose public half is the device user's authorized key."""
         return self.state / "id_ed25519"
 
     @property

@@ -1,4 +1,9 @@
-"""The device's mounts: proc (with a Pi 5 cpuinfo over it), sys, /dev, /dev/pts, /dev/shm.
+"""The device's mounts: proc (with a Pi 5 cpuinfo over it), sys, its own /dev, /dev/pts, /dev/shm.
+
+The host's /dev is never bound into the device: /dev is a fresh tmpfs holding
+only the harmless character devices (null, zero, full, random, urandom, tty),
+/dev/pts a new devpts instance of its own, so no command on the device can
+reach a host disk, console or terminal.
 
 Each mount point is recorded as it is made; teardown unmounts the recorded
 ones and anything else found under the root filesystem, deepest (and most
@@ -8,7 +13,9 @@ leftovers are all cleaned up.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 import subprocess
 import time
 from dataclasses import dataclass
@@ -26,6 +33,13 @@ class Mount:
     args: tuple[str, ...]
     private: bool = False  # a bind of a host mount: keep propagation from leaking both ways
     then_readonly: bool = False
+    then_populate: bool = False  # the device's /dev: fill it with DEV_NODES and DEV_LINKS
+
+
+DEV_NODES = {"null": (1, 3), "zero": (1, 5), "full": (1, 7), "random": (1, 8), "urandom": (1, 9), "tty": (5, 0)}
+"""The character devices of the device's /dev (major, minor), each mode 0666: nothing that reaches hardware."""
+DEV_LINKS = {"ptmx": "pts/ptmx", "fd": "/proc/self/fd", "stdin": "/proc/self/fd/0", "stdout": "/proc/self/fd/1",
+             "stderr": "/proc/self/fd/2"}
 
 
 def plan(lay: Layout) -> list[Mount]:
@@ -34,8 +48,8 @@ def plan(lay: Layout) -> list[Mount]:
         Mount("proc", ("-t", "proc", "-o", "nosuid,nodev,noexec", "proc")),
         Mount("proc/cpuinfo", ("--bind", str(lay.cpuinfo)), then_readonly=True),
         Mount("sys", ("-t", "sysfs", "-o", "ro,nosuid,nodev,noexec", "sysfs")),
-        Mount("dev", ("--bind", "/dev"), private=True),
-        Mount("dev/pts", ("--bind", "/dev/pts"), private=True),
+        Mount("dev", ("-t", "tmpfs", "-o", "mode=755,nosuid,noexec,size=64k", "tmpfs"), then_populate=True),
+        Mount("dev/pts", ("-t", "devpts", "-o", "newinstance,ptmxmode=0666,mode=620,gid=5,nosuid,noexec", "devpts")),
         Mount("dev/shm", ("-t", "tmpfs", "-o", "mode=1777,nosuid,nodev,size=512m", "tmpfs")),
     ]
 
@@ -78,7 +92,21 @@ def mount_all(lay: Layout) -> list[str]:
             _mount(["--make-private", str(target)])
         if mount.then_readonly:
             _mount(["-o", "remount,bind,ro", str(target)])
+        if mount.then_populate:
+            populate_dev(target)
     return made
+
+
+def populate_dev(dev: Path) -> None:
+    """The device's /dev on its fresh tmpfs: DEV_NODES, DEV_LINKS, and the pts and shm mount points."""
+    for name, (major, minor) in DEV_NODES.items():
+        node = dev / name
+        os.mknod(node, 0o666 | stat.S_IFCHR, os.makedev(major, minor))
+        node.chmod(0o666)  # mknod applies the umask
+    for name, target in DEV_LINKS.items():
+        (dev / name).symlink_to(target)
+    for folder in ("pts", "shm"):
+        (dev / folder).mkdir(mode=0o755)
 
 
 def _mount(args: list[str]) -> None:

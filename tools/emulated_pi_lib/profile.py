@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from emulated_pi_lib.layout import QEMU_DEFAULT, SUITE, VENV, Layout
+from emulated_pi_lib.layout import QEMU_DEFAULT, SUITE, USER, VENV, Layout
 
 HOST = "127.0.0.1"
-USER = "root"
 THREADS = 2  # the host's cores; a Pi 5 has 4, but emulated threads share this machine's
 
 _TEMPLATE = """\
@@ -17,7 +16,7 @@ name = "{name}"
 description = "{description}"
 transport = "ssh"
 python = "{venv}/bin/python"
-workdir = "/tmp/edge-bench"
+workdir = "~/edge-bench"  # in the device user's private home (0700)
 threads = {threads}
 affinity = []
 thermal_zones = []  # no sensors: the device sees the host's /sys
