@@ -10,6 +10,7 @@ import hashlib
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -141,9 +142,36 @@ def test_sha256_of_files_and_folders(tmp_path):
     with pytest.raises(AgentError, match="sha256 mismatch") as err:
         verify(pkg, before, "artifact")
     assert "m.mlpackage" in err.value.message and pkg.exists()
-    assert verify(f, "", "artifact") is False  # no hash given: not verified, not an error
     with pytest.raises(AgentError, match="not found"):
         verify(tmp_path / "nope", before, "artifact")
+
+
+@pytest.mark.parametrize("expected", ["", None])
+def test_an_empty_sha256_is_refused_never_skipped(tmp_path, expected):
+    f = tmp_path / "a.bin"
+    f.write_bytes(b"edge")
+    with pytest.raises(AgentError, match="no sha256 given") as err:
+        verify(f, expected, "artifact")
+    assert err.value.phase == "verify" and "a.bin" in err.value.message
+
+
+def _folder(root: Path, files: dict[str, bytes]) -> Path:
+    for name, data in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_bytes(data)
+    return root
+
+
+def test_a_folder_hash_covers_names_and_sizes_not_just_the_bytes(tmp_path):
+    base = sha256_path(_folder(tmp_path / "base", {"a.bin": b"ab", "b.bin": b"cd"}))
+    moved = sha256_path(_folder(tmp_path / "moved", {"a.bin": b"a", "b.bin": b"bcd"}))  # same concatenated bytes
+    renamed = sha256_path(_folder(tmp_path / "renamed", {"a.bin": b"ab", "c.bin": b"cd"}))  # same order, same bytes
+    nested = sha256_path(_folder(tmp_path / "nested", {"a.bin": b"ab", "x/b.bin": b"cd"}))
+    assert len({base, moved, renamed, nested}) == 4
+    assert sha256_path(_folder(tmp_path / "again", {"b.bin": b"cd", "a.bin": b"ab"})) == base  # order of writing
+    assert file_sha256(tmp_path / "moved") == moved  # the host's manifests use the same definition
+    with pytest.raises(AgentError, match="sha256 mismatch"):
+        verify(tmp_path / "renamed", base, "artifact")
 
 
 class _Scripted:

@@ -197,3 +197,22 @@ def test_cli_android_check_without_a_phone(tmp_path, isolated_home):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1
     assert proc.stderr.startswith("edge-bench: error: no Android device attached (adb devices lists none)")
+
+
+@pytest.mark.parametrize("sha256", [None, ""])
+def test_an_artifact_without_a_sha256_is_refused_before_the_phone_is_touched(tmp_path, sha256):
+    from types import SimpleNamespace
+
+    from edge_bench.android.job import _push_artifact
+    from edge_bench.errors import JobError
+
+    class Untouchable:
+        workdir = "/data/local/tmp/edge-bench"
+
+        def __getattr__(self, name):
+            raise AssertionError(f"the phone was used ({name}) for an unverifiable artifact")
+
+    (tmp_path / "image-b1.tflite").write_bytes(b"tflite")
+    ctx = SimpleNamespace(local_root=tmp_path, device=Untouchable(), emit=lambda *a: None)
+    with pytest.raises(JobError, match="no sha256 for image-b1.tflite: nothing runs unverified"):
+        _push_artifact(ctx, {"path": "image-b1.tflite", "sha256": sha256})

@@ -26,7 +26,7 @@ class FileRef:
     path: str
     """Path on the device; relative paths resolve against the job's workdir."""
     sha256: str = ""
-    """Expected sha256 (hex); '' skips the check (recorded as not verified)."""
+    """Expected sha256 (hex, `edge_bench.agent.integrity`); required: '' fails the job in "verify"."""
 
 
 @dataclass(frozen=True)

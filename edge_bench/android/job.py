@@ -69,18 +69,21 @@ def run_android_job(transport: Any, profile: Any, job: dict, local_root: Path,
     return result
 
 
-def _push_artifact(ctx: JobContext, entry: dict) -> tuple[Path, str, bool | None]:
-    """Push an artifact (unless the phone has it already); its host path, phone path, sha256 check."""
+def _push_artifact(ctx: JobContext, entry: dict) -> tuple[Path, str, bool]:
+    """Push an artifact (unless the phone has it already); its host path, phone path, sha256 check (always made)."""
     local = ctx.local_root / entry["path"]
     if not local.is_file():
         raise JobError(f"artifact not found on this machine: {local}", hint="convert the model first")
-    remote = posixpath.join(ctx.device.workdir, entry["path"])
     expected = entry.get("sha256")
-    if expected is None or ctx.device.sha256(remote) != expected:
+    if not expected or not isinstance(expected, str):
+        raise JobError(f"the job gives no sha256 for {entry['path']}: nothing runs unverified",
+                       hint="build jobs with edge_bench.executors.native (it hashes every artifact)")
+    remote = posixpath.join(ctx.device.workdir, entry["path"])
+    if ctx.device.sha256(remote) != expected:
         ctx.emit("push", {"file": entry["path"], "bytes": local.stat().st_size})
         ctx.device.push_file(local, remote)
-    verified = None if expected is None else ctx.device.sha256(remote) == expected
-    if verified is False:
+    verified = ctx.device.sha256(remote) == expected
+    if not verified:
         raise JobError(f"the artifact on the phone does not match its sha256 after the push: {remote}",
                        hint="check free space on the phone (adb shell df /data/local/tmp) and retry")
     return local, remote, verified

@@ -6,7 +6,6 @@ stays untrained.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -16,14 +15,11 @@ _WRAPPERS = ("state_dict", "model", "model_state_dict")
 
 
 def file_sha256(path: Path) -> str:
-    """sha256 of a file, or of a folder's files in name order."""
-    digest = hashlib.sha256()
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-    for file in files:
-        with open(file, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()
+    """sha256 of a file, or of a folder's names, sizes and bytes: the agent's own definition
+    (`edge_bench.agent.integrity.sha256_path`), so manifests and the device's checks agree."""
+    from edge_bench.agent.integrity import sha256_path
+
+    return sha256_path(Path(path))
 
 
 def read_state_dict(path: Path) -> tuple[dict, dict]:
