@@ -49,13 +49,14 @@ class Runner:
         with DeviceRun.open(plan, self.cancel, self.executor_factory) as device:
             jobs = expand(plan, device.profile.backends, device.runtime_gaps())
             device.measure_ceilings(jobs)
-            run, done = self._run_row(plan, resume)
-            self.emit(RunStarted(run.id, plan.device, tuple(jobs), resume and bool(done), tuple(sorted(done))))
+            run, done, lock = self._run_row(plan, resume)
             counts = {"ok": 0, "failed": 0, "skipped": 0, "done before": 0, "cancelled": 0}
             rows, measured = [], []
             todo = [j for j in jobs if j.key not in done]
             counts["done before"] = len(jobs) - len(todo)
+            status = "interrupted"  # Ctrl-C or a bug outside a job: the run is never left marked running
             try:
+                self.emit(RunStarted(run.id, plan.device, tuple(jobs), resume and bool(done), tuple(sorted(done))))
                 for index, job in enumerate(todo):
                     if self.cancel.is_set():
                         counts["cancelled"] += len(todo) - index
@@ -68,24 +69,27 @@ class Runner:
                     if status == "ok" and plan.repeat > 1:
                         measured.append((job, row_id, record, job_id))
                 self._repeats(device, run.id, measured)
-            except BaseException:  # Ctrl-C or a bug: the run is never left marked running
-                self.store.set_run_status(run.id, "interrupted")
-                raise
-            status = "cancelled" if counts["cancelled"] else ("partial" if counts["failed"] else "complete")
-            self.store.set_run_status(run.id, status)
+                status = "cancelled" if counts["cancelled"] else ("partial" if counts["failed"] else "complete")
+            finally:
+                try:
+                    self.store.set_run_status(run.id, status)
+                finally:
+                    lock.release()
             self.emit(RunFinished(run.id, status, counts))
             return RunOutcome(run.id, status, counts, rows)
 
     def _run_row(self, plan: RunPlan, resume: bool):
         from edge_bench import __version__
 
-        if resume:
-            previous = self.store.latest_run(plan.key())
+        with self.store.plan_lock(plan.key()):  # two processes starting this plan never pick the same run
+            previous = self.store.latest_run(plan.key()) if resume else None
             if previous is not None:
+                lock = self.store.lock_run(previous.id)  # a run still live elsewhere: RunBusy, one line
                 done = {j.job_key for j in self.store.jobs(run_id=previous.id) if j.status in ("ok", "skipped")}
                 self.store.set_run_status(previous.id, "running")
-                return previous, done
-        return self.store.create_run(plan.device, plan.key(), plan.as_dict(), __version__), set()
+                return previous, done, lock
+            run = self.store.create_run(plan.device, plan.key(), plan.as_dict(), __version__)
+            return run, set(), self.store.lock_run(run.id)
 
     def _repeats(self, device: DeviceRun, run_id: str, measured: list) -> None:
         """Rounds 2..N of --repeat: each round runs every measured job's towers once more, in plan order
@@ -116,11 +120,20 @@ class Runner:
             record = run_job(device, job, job_id, stage)
         except EdgeBenchError as exc:
             record = JobRecord(job=plain, status="failed", failure=Failure(getattr(exc, "phase", None), exc.one_line()))
+        except Exception as exc:  # a fault no check foresaw fails this job with its reason; the run goes on
+            record = JobRecord(job=plain, status="failed", failure=Failure("internal", internal_reason(exc)))
         if record.ok and device.plan.repeat > 1:
             record = first_repeat(record)
         row = self.store.add_job(run_id, record, started=started)
         self.emit(JobFinished(run_id, job, record.status, record.reason, summary(record), row.id))
         return record.status, row.id, record, job_id
+
+
+def internal_reason(exc: BaseException) -> str:
+    """One line for an exception that is not an EdgeBenchError (a bug, or a fault nothing checked for)."""
+    text = " ".join(str(exc).split())
+    text = text if len(text) <= 300 else text[:297] + "..."
+    return f"internal error: {type(exc).__name__}" + (f": {text}" if text else "") + " (a bug in edge-bench: please report it)"
 
 
 def summary(record: JobRecord) -> dict:

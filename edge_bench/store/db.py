@@ -15,6 +15,7 @@ from pathlib import Path
 
 from edge_bench.errors import StoreError
 from edge_bench.records.job import JobRecord
+from edge_bench.store.locks import RunLock, plan_lock
 from edge_bench.store.migrations import migrate
 
 
@@ -144,6 +145,19 @@ class Store:
                 args.append(value)
         sql = "SELECT * FROM jobs" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY rowid"
         return [self._job(r) for r in self.db.execute(sql, args)]
+
+    @property
+    def locks_dir(self) -> Path:
+        """Where run locks live (edge_bench.store.locks), beside the database."""
+        return self.path.parent / "locks"
+
+    def lock_run(self, run_id: str) -> RunLock:
+        """Hold a run for this process until it ends; RunBusy (one line) when a live process holds it."""
+        return RunLock.acquire(self.locks_dir, run_id)
+
+    def plan_lock(self, plan_key: str):
+        """A short hold while a run of the plan is chosen and locked (see edge_bench.store.locks)."""
+        return plan_lock(self.locks_dir, plan_key)
 
     def _run(self, r) -> RunRow:
         return RunRow(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], r[6])
