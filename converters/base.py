@@ -13,6 +13,7 @@ import importlib
 import importlib.metadata
 import importlib.util
 import platform
+import threading
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -146,16 +147,21 @@ def register_converter(cls: type[Converter]) -> type[Converter]:
     return cls
 
 
+_LOAD_LOCK = threading.RLock()
+"""Threads (a lab run's devices) wait for the first one to fill the registry instead of seeing it half-filled."""
+
+
 def _load_backends() -> None:
     global _LOADED
-    if not _LOADED:
-        _LOADED = True
-        # Each backend module registers itself on import; none imports its toolchain here.
-        # Import order is the order `--backend all` converts in.
-        for name in BUILTIN_BACKENDS:
-            importlib.import_module(name)
-        for entry in importlib.metadata.entry_points(group=PLUGIN_GROUP):
-            entry.load()
+    with _LOAD_LOCK:
+        if not _LOADED:
+            _LOADED = True
+            # Each backend module registers itself on import; none imports its toolchain here.
+            # Import order is the order `--backend all` converts in.
+            for name in BUILTIN_BACKENDS:
+                importlib.import_module(name)
+            for entry in importlib.metadata.entry_points(group=PLUGIN_GROUP):
+                entry.load()
 
 
 def list_backends() -> list[str]:

@@ -11,10 +11,13 @@ whose file still matches its sha256 is not converted again.
 from __future__ import annotations
 
 import datetime as _dt
+import fcntl
 import shutil
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -64,19 +67,38 @@ def convert(
     key = cache_key(settings)
     root = Path(out_root) if out_root is not None else paths.cache_dir() / "artifacts"
     folder = set_folder(root, model.name, backend, precision, key)
-    manifest = read_manifest(folder)
-    if manifest is None or manifest.get("key") != key:
-        manifest = _new_manifest(model, converter, precision, samples, settings, key)
-    units = [(tower, batch) for tower in TOWERS for batch in sizes]
-    stage = f"{backend} {precision}"
-    for done, (tower, batch) in enumerate(units):
+    with exclusive(folder):  # a lab run's devices convert the same key at once: one converts, the others then find it cached
+        manifest = read_manifest(folder)
+        if manifest is None or manifest.get("key") != key:
+            manifest = _new_manifest(model, converter, precision, samples, settings, key)
+        units = [(tower, batch) for tower in TOWERS for batch in sizes]
+        stage = f"{backend} {precision}"
+        for done, (tower, batch) in enumerate(units):
+            if progress is not None:
+                progress(stage, done, len(units))
+            _ensure_artifact(converter, model, manifest, folder, tower, batch, samples)
+            write_manifest(folder, manifest)
         if progress is not None:
-            progress(stage, done, len(units))
-        _ensure_artifact(converter, model, manifest, folder, tower, batch, samples)
-        write_manifest(folder, manifest)
-    if progress is not None:
-        progress(stage, len(units), len(units))
-    return ArtifactSet.load(folder)
+            progress(stage, len(units), len(units))
+        return ArtifactSet.load(folder)
+
+
+_KEY_LOCKS: dict[str, threading.Lock] = {}
+_KEY_LOCKS_GUARD = threading.Lock()
+
+
+@contextmanager
+def exclusive(folder: Path) -> Iterator[None]:
+    """Hold a set's folder alone: a lock per key for this process's threads, and an flock on a file
+    beside the folder for other processes (two `edge-bench` commands converting the same key)."""
+    with _KEY_LOCKS_GUARD:
+        lock = _KEY_LOCKS.setdefault(str(folder), threading.Lock())
+    with lock, open(folder.parent / f".{folder.name}.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def resolve(backend: str, precision: str) -> Converter:

@@ -83,7 +83,8 @@ def seed_store(path: Path) -> Path:
     with store.db:
         for run_id, created, device, status in RUNS:
             plan = {"device": device, "models": ["edgeclip-s-distilled"], "dataset": "synthetic"}
-            store.db.execute("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)",
+            store.db.execute("INSERT INTO runs (id, created, device, plan_key, plan_json, status, edge_bench_version)"
+                             " VALUES (?, ?, ?, ?, ?, ?, ?)",
                              (run_id, created, device, f"plan-{device}", json.dumps(plan), status, "0.1.0"))
         n = 0
         for run_id, model, backend, precision, *figures in OK_JOBS:

@@ -139,6 +139,9 @@ def job_notes(rows) -> list[str]:
     for row in rows:
         r = row.record
         label = job_label(row)
+        if r.lab is not None and r.lab.concurrent:
+            lines.append(f"[yellow]{label} on {row.device}: taken concurrently with {', '.join(r.lab.concurrent_with)} "
+                         "(one machine, --allow-shared-hardware): its timings are disturbed[/]")
         if row.status != "ok":
             phase = f" in {r.phase}" if r.phase else ""
             lines.append(f"[{'red' if row.status == 'failed' else 'yellow'}]{row.status}[/] {label}{phase}: {row.error}")

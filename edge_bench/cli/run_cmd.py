@@ -21,7 +21,8 @@ def _split(values: list[str] | None) -> tuple[str, ...]:
 @app.command("run", epilog=EXIT_CODES_HELP)
 @bad_input_exits
 def run_command(
-    device: str = typer.Option("local", "--device", "-D", help="Device profile (see `edge-bench devices`)."),
+    device: str = typer.Option("local", "--device", "-D", help="Device profile (see `edge-bench devices`); A,B,C runs the plan "
+                               "on every listed device at once, one job at a time per device (a lab run, `show LAB_ID`)."),
     models: list[str] = typer.Option(None, "--models", "-m", help="Zoo entries, comma-separated (default: the built-in EdgeCLIP zoo)."),
     backends: list[str] = typer.Option(None, "--backends", "-b", help="executorch, tflite, coreml (default: all the device runs)."),
     precisions: list[str] = typer.Option(None, "--precisions", "-p", help="fp32, fp16, int8, int8-dynamic or all (default: fp32)."),
@@ -48,6 +49,9 @@ def run_command(
                                   "backend and precision first (cached per device), for the compute shares."),
     json_out: Path = typer.Option(None, "--json", help="Also write the run's summary (status, counts, per job figures) to this JSON file."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No per-job lines: only the final tables and the closing line."),
+    allow_shared_hardware: bool = typer.Option(False, "--allow-shared-hardware", help="A lab run whose devices are one machine "
+                                               "(e.g. local and an ssh profile to 127.0.0.1) is refused, as each would disturb "
+                                               "the other's timings; this runs them anyway and marks their results as taken concurrently."),
 ) -> None:
     """Benchmark students on a device: latency, throughput, memory and Recall@K per backend and precision.
 
@@ -83,8 +87,9 @@ def run_command(
     stray = sorted(set(pairs) - set(planned))
     if stray:  # a misspelt name would otherwise run the model's shipped weights without a word
         raise ConfigError(f"--weights names {', '.join(stray)}, not among the models to run ({', '.join(planned)})")
+    devices = _split([device]) or ("local",)
     plan = RunPlan(
-        device=device, models=planned, backends=_split(backends),
+        device=devices[0], models=planned, backends=_split(backends),
         precisions=_split(precisions) or DEFAULT_PRECISIONS, dataset=dataset,
         data_dir=str(data_dir.expanduser().resolve()) if data_dir else None, n_images=n_images, weights=pairs,
         gallery_batch=gallery_batch, threads=threads,
@@ -96,6 +101,10 @@ def run_command(
         raise ConfigError(f"--cooldown-temp takes a temperature in °C, got {cooldown_temp}")
     validate_plan(plan)  # every problem at once, before anything is stored
     writable_file(json_out, "--json")
+    if len(devices) > 1:
+        from edge_bench.cli.lab_run import run_lab
+
+        return run_lab(plan, devices, resume, allow_shared_hardware, json_out, quiet)
     store = Store()
     log = OutputLog(new_log_path("run"), title="run")
     with log, LiveRun(console, quiet=quiet, log=log) as live:

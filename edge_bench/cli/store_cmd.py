@@ -22,20 +22,21 @@ def runs_command(
 
     store = Store()
     table = Table(title=f"runs in {store.path}")
-    for column in ("run", "created (UTC)", "device", "status", "ok", "failed", "skipped", "models"):
+    for column in ("run", "created (UTC)", "device", "status", "ok", "failed", "skipped", "models", "lab"):
         table.add_column(column)
     for run in store.runs(device=device, limit=limit):
         jobs = store.jobs(run_id=run.id)
         count = lambda s: str(sum(1 for j in jobs if j.status == s))  # noqa: E731  (a one-line local helper reads better as a lambda)
         models = ", ".join(run.plan.get("models", []))
         table.add_row(run.id, run.created.replace("+00:00", ""), run.device, run.status, count("ok"), count("failed"),
-                      count("skipped"), models)
+                      count("skipped"), models, run.lab_id or "")
     console.print(table)
 
 
 @app.command("show")
 def show_command(
-    run_id: str = typer.Argument(..., help="Run id (or a unique prefix), from `edge-bench runs`."),
+    run_id: str = typer.Argument(..., help="Run id (or a unique prefix), from `edge-bench runs`; a lab id (L...) shows "
+                                 "every device's run of that lab run."),
     as_json: bool = typer.Option(False, "--json", help="Print every job's full record as JSON."),
     figures: bool = typer.Option(False, "--figures", help="Also print every figure of both towers, per job."),
 ) -> None:
@@ -45,6 +46,10 @@ def show_command(
     from edge_bench.store import Store
 
     store = Store()
+    if run_id.startswith("L"):
+        from edge_bench.cli.lab_view import show_lab
+
+        return show_lab(store, run_id, as_json, figures)
     run = store.run(run_id)
     rows = store.jobs(run_id=run.id)
     if as_json:
@@ -52,6 +57,9 @@ def show_command(
         print(json.dumps({"run": run.__dict__, "jobs": jobs}, indent=2, default=str))
         return
     console.print(f"run {run.id} on {run.device}, {run.created}, {run.status}; plan: {json.dumps(run.plan)[:300]}")
+    if run.lab_id:
+        others = [f"{r.device} ({r.id})" for r in store.lab_runs(run.lab_id) if r.id != run.id]
+        console.print(f"part of lab run {run.lab_id}, with {', '.join(others) or 'no other run'}: edge-bench show {run.lab_id}")
     if not rows:
         console.print("this run has no jobs")
         return

@@ -7,6 +7,7 @@ adding a transport is adding one module to `_MODULES`.
 from __future__ import annotations
 
 import importlib
+import threading
 import warnings
 from typing import TYPE_CHECKING
 
@@ -30,12 +31,17 @@ def register_transport(cls: type[Transport]) -> type[Transport]:
     return cls
 
 
+_LOAD_LOCK = threading.RLock()
+"""Threads (a lab run's devices) wait for the first one to fill the registry instead of seeing it half-filled."""
+
+
 def _load() -> None:
     global _LOADED
-    if not _LOADED:
-        _LOADED = True
-        for module in _MODULES:
-            importlib.import_module(module)
+    with _LOAD_LOCK:
+        if not _LOADED:
+            _LOADED = True
+            for module in _MODULES:
+                importlib.import_module(module)
 
 
 def transport_names() -> list[str]:

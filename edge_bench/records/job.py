@@ -160,6 +160,22 @@ class Provenance:
 
 
 @dataclass(frozen=True)
+class LabContext:
+    """The lab run a job was part of: several devices measured at once (`run --device A,B`)."""
+
+    lab_id: str = ""
+    devices: tuple[str, ...] = ()
+    """Every device of the lab run."""
+    concurrent_with: tuple[str, ...] = ()
+    """Devices of the lab run on the same hardware as this one, measured at the same time (--allow-shared-hardware):
+    its timings were taken concurrently and are disturbed by theirs."""
+
+    @property
+    def concurrent(self) -> bool:
+        return bool(self.concurrent_with)
+
+
+@dataclass(frozen=True)
 class JobRecord:
     """Everything one job measured, and where it came from."""
 
@@ -174,6 +190,8 @@ class JobRecord:
     embeddings: dict[str, str] = field(default_factory=dict)
     """Per tower, the .npy file of the artifact's embeddings on the host."""
     provenance: Provenance | None = None
+    lab: LabContext | None = None
+    """The lab run the job belonged to, None for a run on one device."""
     schema: int = SCHEMA_VERSION
 
     # -- identity and status ------------------------------------------------------------------

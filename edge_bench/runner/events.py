@@ -53,3 +53,29 @@ class JobFinished(Event):
 class RunFinished(Event):
     status: str
     counts: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LabStarted(Event):
+    """A lab run began: several devices at once, each in its own run (`run_id` is the lab id)."""
+
+    devices: tuple[str, ...] = ()
+    shared_hardware: dict = field(default_factory=dict)
+    """device -> the other devices of the lab on the same hardware (only with --allow-shared-hardware)."""
+    resumed: bool = False
+
+
+@dataclass(frozen=True)
+class DeviceFailed(Event):
+    """A device of a lab run could not be reached or was lost outside a job: its own jobs fail, the others go on."""
+
+    device: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class LabFinished(Event):
+    status: str
+    counts: dict = field(default_factory=dict)
+    runs: dict = field(default_factory=dict)
+    """device -> its run id."""

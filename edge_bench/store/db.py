@@ -35,6 +35,8 @@ class RunRow:
     plan: dict
     status: str
     edge_bench_version: str
+    lab_id: str | None = None
+    """The lab run this run belongs to (`run --device A,B`), or None."""
 
 
 @dataclass
@@ -80,15 +82,26 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
-    def create_run(self, device: str, plan_key: str, plan: dict, version: str) -> RunRow:
-        """Start a new run."""
-        row = RunRow(f"r{uuid.uuid4().hex[:10]}", now(), device, plan_key, plan, "running", version)
+    def create_run(self, device: str, plan_key: str, plan: dict, version: str, lab_id: str | None = None) -> RunRow:
+        """Start a new run (of a lab run when `lab_id` is given)."""
+        row = RunRow(f"r{uuid.uuid4().hex[:10]}", now(), device, plan_key, plan, "running", version, lab_id)
         with self.db:
             self.db.execute(
-                "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (row.id, row.created, row.device, row.plan_key, json.dumps(plan), row.status, version),
+                "INSERT INTO runs (id, created, device, plan_key, plan_json, status, edge_bench_version, lab_id)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (row.id, row.created, row.device, row.plan_key, json.dumps(plan), row.status, version, lab_id),
             )
         return row
+
+    def lab_runs(self, lab_id: str) -> list[RunRow]:
+        """The runs of one lab run (by id or a unique prefix), in device order of creation."""
+        ids = {r[0] for r in self.db.execute("SELECT DISTINCT lab_id FROM runs WHERE lab_id LIKE ?", (lab_id + "%",))}
+        if not ids:
+            raise StoreError(f"no lab run {lab_id!r} in {self.path}", hint="`edge-bench runs` lists them in its lab column")
+        if len(ids) > 1:
+            raise StoreError(f"lab id {lab_id!r} is ambiguous ({len(ids)} lab runs start with it)")
+        rows = self.db.execute("SELECT * FROM runs WHERE lab_id = ? ORDER BY created, rowid", (ids.pop(),))
+        return [self._run(r) for r in rows]
 
     def set_run_status(self, run_id: str, status: str) -> None:
         with self.db:
@@ -160,7 +173,7 @@ class Store:
         return plan_lock(self.locks_dir, plan_key)
 
     def _run(self, r) -> RunRow:
-        return RunRow(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], r[6])
+        return RunRow(r[0], r[1], r[2], r[3], json.loads(r[4]), r[5], r[6], r[7] if len(r) > 7 else None)
 
     def _job(self, r) -> JobRow:
         try:

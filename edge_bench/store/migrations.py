@@ -54,6 +54,13 @@ def m001_runs_and_jobs(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX runs_plan ON runs(plan_key, created)")
 
 
+@migration
+def m002_runs_lab(db: sqlite3.Connection) -> None:
+    """Runs of one lab run (several devices at once) share a lab id."""
+    db.execute("ALTER TABLE runs ADD COLUMN lab_id TEXT")
+    db.execute("CREATE INDEX runs_lab ON runs(lab_id)")
+
+
 def _pending(db: sqlite3.Connection) -> list[Callable[[sqlite3.Connection], None]]:
     if not db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_migrations'").fetchone():
         return list(MIGRATIONS)
