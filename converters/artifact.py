@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from edge_bench.converters.manifest_check import check_manifest
 from edge_bench.errors import ConfigError, ConversionError
 
 SCHEMA = 1
@@ -37,8 +38,11 @@ class ArtifactSet:
         return self.manifest["precision"]
 
     def batch_sizes(self, tower: str) -> list[int]:
-        """Batch sizes converted for a tower, ascending."""
-        return sorted(a["batch"] for a in self.manifest["towers"][tower]["artifacts"])
+        """Batch sizes converted for a tower, ascending; an unknown tower is a ConfigError."""
+        towers = self.manifest["towers"]
+        if tower not in towers:
+            raise ConfigError(f"no {tower!r} tower in {self.dir.name}", hint=f"towers: {', '.join(towers)}")
+        return sorted(a["batch"] for a in towers[tower]["artifacts"])
 
     def artifact(self, tower: str, batch: int) -> Path:
         """The file of a tower at a batch size; a missing one is a ConfigError."""
@@ -55,20 +59,42 @@ class ArtifactSet:
 
     @classmethod
     def load(cls, folder: Path) -> "ArtifactSet":
-        """An artifact set from its folder (reads manifest.json)."""
-        manifest = read_manifest(folder)
-        if manifest is None:
-            raise ConfigError(f"{folder} is not an artifact set (no readable {MANIFEST})")
-        return cls(Path(folder), manifest)
+        """An artifact set from its folder: manifest.json read and checked, else one ConfigError saying why."""
+        return cls(Path(folder), load_manifest(folder))
+
+
+MAX_MANIFEST_BYTES = 64 << 20
+"""A manifest is a few kB (a word tokenizer's vocabulary at most ~1 MB); a larger file is refused unread."""
+
+
+def load_manifest(folder: Path, complete: bool = True) -> dict:
+    """The checked manifest of a folder (`manifest_check`); absent, unreadable or malformed is a ConfigError.
+
+    `complete` requires both towers with artifacts (a finished set).
+    """
+    path = Path(folder) / MANIFEST
+    try:
+        size = path.stat().st_size
+        if size > MAX_MANIFEST_BYTES:
+            raise ConfigError(f"{path}: {size} bytes, more than a manifest's {MAX_MANIFEST_BYTES} (not read)")
+        manifest = json.loads(path.read_bytes().decode("utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{folder} is not an artifact set (no {MANIFEST})", hint="convert the model first (edge-bench convert)") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or type(exc).__name__}") from None
+    except (ValueError, RecursionError) as exc:  # JSON, UTF-8, a too-long integer, nesting too deep
+        raise ConfigError(f"{path} is not valid JSON: {' '.join(str(exc).split())[:200]}",
+                          hint="convert the model again (edge-bench convert)") from None
+    return check_manifest(manifest, str(path), SCHEMA, complete=complete)
 
 
 def read_manifest(folder: Path) -> dict | None:
-    """The manifest of a folder, or None when absent, unreadable or of another schema."""
+    """The manifest of a folder, or None when absent, unreadable, malformed or of another schema
+    (a cache that then converts again); the towers may still be incomplete."""
     try:
-        manifest = json.loads((Path(folder) / MANIFEST).read_text())
-    except (OSError, ValueError):
+        return load_manifest(folder, complete=False)
+    except ConfigError:
         return None
-    return manifest if isinstance(manifest, dict) and manifest.get("schema") == SCHEMA else None
 
 
 def write_manifest(folder: Path, manifest: dict) -> None:

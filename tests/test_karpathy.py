@@ -99,3 +99,24 @@ def test_a_replaced_image_invalidates_the_cache(tmp_path, isolated_home):
     second = preprocess_images(load_dataset("flickr30k", "test", data_dir=tmp_path), pp)
     assert not np.array_equal(first[0], second[0])
     assert (second[0][0] > 200).all() and np.array_equal(first[1:], second[1:])
+
+
+def test_a_decompression_bomb_is_one_line_not_a_traceback(tmp_path, monkeypatch):
+    from PIL import Image
+
+    write_karpathy(tmp_path)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 1000)  # the images are 48-96 px a side: > 2x the limit
+    ds = load_dataset("flickr30k", "test", data_dir=tmp_path)
+    with pytest.raises(DataError, match=r"image refused as a decompression bomb: .*00006.jpg") as caught:
+        preprocess_images(ds, Preprocess(size=16), cache=False)
+    assert "\n" not in caught.value.message and "MAX_IMAGE_PIXELS" in caught.value.hint
+
+
+@pytest.mark.parametrize("content", [b"", b"\x89PNG\r\n\x1a\n" + b"\0" * 30, b"GIF89a\xff\xff\xff\xff", b"BM" + b"\xff" * 60])
+def test_every_broken_image_is_one_line(tmp_path, content):
+    write_karpathy(tmp_path)
+    (tmp_path / "flickr30k-images" / "00006.jpg").write_bytes(content)
+    ds = load_dataset("flickr30k", "test", data_dir=tmp_path)
+    with pytest.raises(DataError, match="image does not decode: .*00006.jpg") as caught:
+        ds.load_image(0)
+    assert "\n" not in caught.value.message
