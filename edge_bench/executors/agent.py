@@ -6,13 +6,12 @@ import threading
 from pathlib import Path
 from typing import ClassVar
 
-import numpy as np
-
 from edge_bench.agent.spec import FileRef, GalleryRef, InputsRef, JobSpec
 from edge_bench.devices import Transport
 from edge_bench.executors.base import TowerFailed, TowerOutcome, TowerRequest
 from edge_bench.executors.results import partial_figures, tower_result
 from edge_bench.executors.session import DeviceSession
+from edge_bench.executors.validate import load_embeddings, npy_rows
 
 
 class AgentExecutor:
@@ -61,5 +60,5 @@ class AgentExecutor:
             phase = result.get("phase")
             raise TowerFailed("failed", phase, f"{request.tower} tower failed in {phase}: {result.get('error')}",
                               partial_figures(result))
-        embeddings = np.load(local / "out" / result["embeddings"]["file"]) if request.encode else None
+        embeddings = load_embeddings(local / "out", result, npy_rows(request.inputs)) if request.encode else None
         return TowerOutcome(tower_result(result, request.flops, request.peak_gflops, ceiling_gflops=request.ceiling_gflops), embeddings)

@@ -118,8 +118,9 @@ class DeviceSession:
             raise
         except Exception:  # a pull after a failed job may find nothing
             return None
-        path = local_dir / "out" / "result.json"
-        try:
-            return json.loads(path.read_text())
-        except (OSError, ValueError):
+        from edge_bench.executors.validate import read_result
+
+        try:  # size cap, one JSON object of the protocol's shape, finite numbers: else InvalidResult, the tower fails
+            return read_result(local_dir / "out" / "result.json")
+        except OSError:
             return None
