@@ -69,6 +69,8 @@ class Converter:
     """Bumped when conversion settings change, so cached artifacts are rebuilt."""
     schemes: ClassVar[dict[str, str]] = {}
     """What each precision means for this backend (recorded in the manifest)."""
+    sidecars: ClassVar[tuple[str, ...]] = ()
+    """Suffixes of files `convert` writes beside the artifact (same stem), moved and removed with it."""
 
     def missing(self) -> str | None:
         """The first required module that is not installed here, or None (found, not imported)."""

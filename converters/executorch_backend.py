@@ -118,6 +118,13 @@ def _delegation(edge_program) -> dict:
     }
 
 
+def _write_etrecord(program, path: Path) -> None:
+    """The ETRecord beside the .pte (same stem, .etrecord): it maps an ETDump's events to the student's modules."""
+    from edge_bench.profile.etdump import etrecord_path
+
+    program.get_etrecord().save(str(etrecord_path(path)))
+
+
 def _set_threads(threads: int | None) -> None:
     """Size ExecuTorch's process-wide thread pool before a program loads (None: leave it)."""
     from executorch.extension.pybindings import portable_lib
@@ -136,7 +143,8 @@ class ExecuTorchConverter(Converter):
     requires = ("executorch.exir", "torchao")
     extra = "executorch"
     runs_on = ("linux", "android", "macos", "ios")
-    settings_version = 3  # 2: int8 keeps the L2 normalisation in float; 3: and attention masks
+    sidecars = (".etrecord",)
+    settings_version = 4  # 2: int8 keeps the L2 normalisation in float; 3: and attention masks; 4: an ETRecord beside each .pte
     schemes = {
         "fp32": "float32, XNNPACK delegate",
         "int8-dynamic": "PT2E XNNPACKQuantizer: per-channel symmetric int8 weights, activations quantized at run time",
@@ -153,9 +161,11 @@ class ExecuTorchConverter(Converter):
         program = export_program(job.module, job.example)
         if job.precision != "fp32":
             program = _quantize(program, job)
-        edge = to_edge_transform_and_lower(program, partitioner=[XnnpackPartitioner()])
+        edge = to_edge_transform_and_lower(program, partitioner=[XnnpackPartitioner()], generate_etrecord=True)
         delegation = _delegation(edge)
-        write_bytes(path, edge.to_executorch().buffer)
+        program = edge.to_executorch()
+        write_bytes(path, program.buffer)
+        _write_etrecord(program, path)
         return delegation
 
     def inspect(self, path: Path) -> dict:

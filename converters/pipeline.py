@@ -207,10 +207,10 @@ def _convert_checked(converter: Converter, job: TowerJob, path: Path, embed_dim:
     try:
         delegation = converter.convert(job, tmp)
     except EdgeBenchError as exc:
-        _remove(tmp)
+        _remove(tmp, converter.sidecars)
         raise ConversionError(f"{context}: {exc.message}", hint=exc.hint) from None
     except Exception as exc:  # the toolchains raise many kinds
-        _remove(tmp)
+        _remove(tmp, converter.sidecars)
         raise ConversionError(f"{context}: conversion failed ({type(exc).__name__}: {first_line(exc)})") from None
     convert_s = time.perf_counter() - started
     replace_path(tmp, path)
@@ -218,6 +218,9 @@ def _convert_checked(converter: Converter, job: TowerJob, path: Path, embed_dim:
         inspected = converter.inspect(path)
         problems = converter.check_spec(inspected, job, embed_dim)
         if problems:
+    for suffix in converter.sidecars:  # e.g. the ETRecord beside a .pte
+        if tmp.with_suffix(suffix).exists():
+            replace_path(tmp.with_suffix(suffix), path.with_suffix(suffix))
             raise ConversionError(f"{context}: the artifact's interface is wrong: {problems[0]}")
         parity = _check_parity(converter, path, job, parity_inputs)
         if parity["status"] == "fail":
@@ -253,7 +256,9 @@ def _check_parity(converter: Converter, path: Path, job: TowerJob, inputs: np.nd
     return _parity.judge(job.precision, _parity.compare(outputs, eager(job.module, inputs)))
 
 
-def _remove(path: Path) -> None:
+def _remove(path: Path, sidecars: tuple[str, ...] = ()) -> None:
+    for suffix in sidecars:
+        _remove(path.with_suffix(suffix))
     if path.is_dir():
         shutil.rmtree(path, ignore_errors=True)
     elif path.exists():

@@ -101,6 +101,8 @@ class JobSpec:
     """Force one runtime by registry name (added field); '' = the backend's preference order."""
     runtime_options: dict = field(default_factory=dict)
     """Runtime-specific settings (added field), e.g. {'compute_units': 'CPU_ONLY'} for Core ML."""
+    profile: int = 0
+    """Inferences of a profiling pass after the timed loops (added field; docs/agent-protocol.md): 0 = no pass."""
     schema: int = SCHEMA
 
     def resolve(self, path: str) -> Path:
@@ -136,6 +138,7 @@ class JobSpec:
             workdir=str(data.get("workdir") or ""),
             runtime=str(data.get("runtime") or ""),
             runtime_options=dict(data.get("runtime_options") or {}),
+            profile=_int(data, "profile", 0),
         )
         return job
 

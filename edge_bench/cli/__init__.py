@@ -33,6 +33,8 @@ COMMAND_MODULES = [
     "edge_bench.cli.android_cmd",
     "edge_bench.cli.distill_cmd",
     "edge_bench.cli.run_cmd",
+    "edge_bench.cli.lab_cmd",
+    "edge_bench.cli.profile_cmd",
     "edge_bench.cli.store_cmd",
     "edge_bench.cli.report_cmd",
     "edge_bench.cli.tui_cmd",

@@ -39,6 +39,8 @@ def run_command(
     max_runs: int = typer.Option(2000, "--max-runs", min=1, help="Cap on runs per loop."),
     max_seconds: float = typer.Option(30.0, "--max-seconds", min=0.01, help="Cap on seconds per loop."),
     resume: bool = typer.Option(False, "--resume", help="Run only what the newest run of the same plan is missing."),
+    profile: int = typer.Option(0, "--profile", min=0, help="After each tower's timed loops, a profiling pass of N inferences "
+                                "(ExecuTorch: ETDump per operator and block; LiteRT: placement), stored with the job; 0 = none."),
     repeat: int = typer.Option(1, "--repeat", min=1, help="Timed loops of every tower in N fresh processes, interleaved "
                                "across jobs: replicability (MLPerf's 5% rule) and intervals in `compare`."),
     cooldown_seconds: float = typer.Option(0.0, "--cooldown-seconds", min=0, help="Idle time before each repeat's tower."),
@@ -95,7 +97,7 @@ def run_command(
         gallery_batch=gallery_batch, threads=threads,
         protocol=Protocol(warmup_runs, warmup_seconds, min_runs, min_seconds, max_runs, max_seconds),
         repeat=repeat, cooldown_seconds=cooldown_seconds, cooldown_temp_c=cooldown_temp, cooldown_max_seconds=cooldown_max,
-        ceilings=ceilings,
+        ceilings=ceilings, profile=profile,
     )
     if cooldown_temp is not None and not math.isfinite(cooldown_temp):
         raise ConfigError(f"--cooldown-temp takes a temperature in °C, got {cooldown_temp}")
@@ -116,6 +118,13 @@ def run_command(
         import json
 
         json_out.expanduser().write_text(json.dumps(run_summary(outcome, rows, device), indent=2) + "\n")
+    if profile:
+        from edge_bench.cli.profile_view import profile_tables
+
+        for row in rows:
+            if row.status == "ok":
+                for item in profile_tables(row, top=5):
+                    console.print(item)
     counts = ", ".join(f"{n} {k}" for k, n in outcome.counts.items() if n)
     console.print(f"run {outcome.run_id} {outcome.status} ({counts}); stored in {store.path}; "
                   f"details: edge-bench show {outcome.run_id}; log: {log.path}")

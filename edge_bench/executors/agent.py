@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import ClassVar
 
@@ -42,7 +43,7 @@ class AgentExecutor:
             inputs=InputsRef(inputs, inputs_sha, request.input_kind, tuple(request.mean), tuple(request.std)),
             output_dir=f"runs/{request.job_id}/{request.tower}", gallery=gallery, job_id=request.job_id,
             threads=request.threads, affinity=tuple(request.affinity), protocol=request.protocol,
-            thermal_zones=tuple(request.thermal_zones), encode=request.encode,
+            thermal_zones=tuple(request.thermal_zones), encode=request.encode, profile=request.profile,
         )
 
     def run_tower(self, request: TowerRequest, cancel: threading.Event) -> TowerOutcome:
@@ -61,4 +62,10 @@ class AgentExecutor:
             raise TowerFailed("failed", phase, f"{request.tower} tower failed in {phase}: {result.get('error')}",
                               partial_figures(result))
         embeddings = load_embeddings(local / "out", result, npy_rows(request.inputs)) if request.encode else None
-        return TowerOutcome(tower_result(result, request.flops, request.peak_gflops, ceiling_gflops=request.ceiling_gflops), embeddings)
+        tower = tower_result(result, request.flops, request.peak_gflops, ceiling_gflops=request.ceiling_gflops)
+        if result.get("profile"):  # the profiling pass (after the timed loops), mapped here with the host's ETRecord
+            from edge_bench.profile.build import from_agent
+
+            profile = from_agent(result["profile"], local / "out", request.artifact.path, request.tower, tower.latency.median, result.get("wall_s"))
+            tower = replace(tower, profile=profile)
+        return TowerOutcome(tower, embeddings)

@@ -62,6 +62,8 @@ class TowerRequest:
     """The device's measured ceiling for this backend and precision, when known."""
     encode: bool = True
     """Encode the whole split (gallery throughput, embeddings); False for a repeat's timed loops only."""
+    profile: int = 0
+    """Inferences of a profiling pass after the timed loops (--profile); 0 = none."""
     extra: dict[str, Any] = field(default_factory=dict)
     """Scripted runs: the job's axes (model, precision) for the script."""
 

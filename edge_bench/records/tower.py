@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from edge_bench.profile.model import TowerProfile
 from edge_bench.records.stats import Stats
 
 REPLICABLE_SPREAD = 0.05
@@ -196,6 +197,8 @@ class TowerResult:
     """With --repeat N: the batch-1 latency of each of the N fresh processes (the first included)."""
     cooldown_waited_s: tuple[float, ...] = ()
     """Seconds the cool-down gate waited before each repeat (--cooldown-*)."""
+    profile: TowerProfile | None = None
+    """With --profile: the per-operator table and roll-up by block of a profiling pass after the timed loops."""
 
     @property
     def ok(self) -> bool:

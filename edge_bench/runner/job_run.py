@@ -82,7 +82,7 @@ def repeat_towers(run: DeviceRun, job: PlannedJob, job_id: str, record: JobRecor
         waited = cooldown(run)
         request = replace(_request(run, artifacts, model, job, job_id, tower, inputs[tower], reference[tower]),
                           job_id=f"{job_id}-r{round_no}", local_dir=run.local_root / f"{job_id}-r{round_no}" / tower,
-                          encode=False)
+                          encode=False, profile=0)
         request = replace(request, extra={**request.extra, "round": round_no})
         current = towers[tower]
         try:
@@ -139,7 +139,7 @@ def _request(run: DeviceRun, artifacts, model, job: PlannedJob, job_id: str, tow
         local_dir=run.local_root / job_id / tower, flops=artifacts.manifest["towers"][tower].get("flops"),
         peak_gflops=profile.peak_gflops or None,
         ceiling_gflops=(run.ceilings.get(f"{job.backend}/{job.precision}") or {}).get("gflops"),
-        extra={"model": job.model, "precision": job.precision, "reference": reference},
+        extra={"model": job.model, "precision": job.precision, "reference": reference}, profile=plan.profile,
     )
 
 

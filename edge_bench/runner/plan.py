@@ -53,6 +53,8 @@ class RunPlan:
     """The longest the temperature gate waits."""
     ceilings: bool = True
     """Measure the device's compute ceiling per backend and precision (cached per device) before the jobs."""
+    profile: int = 0
+    """Inferences of a per-operator profiling pass after each tower's timed loops (--profile); 0 = none."""
 
     def as_dict(self) -> dict:
         """A JSON-ready copy."""
@@ -73,7 +75,7 @@ class RunPlan:
 
 
 NEWER_DEFAULTS = {"repeat": 1, "cooldown_seconds": 0.0, "cooldown_temp_c": None, "cooldown_max_seconds": 600.0,
-                  "ceilings": True}
+                  "ceilings": True, "profile": 0}
 """RunPlan fields added after plans were first stored, with their defaults."""
 
 

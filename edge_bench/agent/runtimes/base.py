@@ -81,6 +81,13 @@ class Runtime:
         """Load and prepare an artifact (the load time covers this call)."""
         raise NotImplementedError
 
+    def profile(self, path: str, inputs: list[np.ndarray], runs: int, out_dir) -> dict:
+        """A profiling pass over `runs` inferences, its files written to `out_dir`: the result's "profile" block.
+
+        {"status": "ok", "source": ..., "runs": n, "file": name, ...}, or {"status": "unsupported", "reason": ...}.
+        """
+        return {"status": "unsupported", "reason": f"{self.name} has no per-operator profiler"}
+
     def threads_applied(self) -> int | None:
         """The thread count in effect, as the runtime reports it (None when it cannot tell)."""
         return self.threads if self.sets_threads else None

@@ -86,6 +86,21 @@ class ExecutorchPybind(Runtime):
         names = [program.get_method_name(i) for i in range(program.num_methods())]
         return _PybindModel(self._torch, program, program.load_method(_method_name(names)))
 
+    def profile(self, path: str, inputs: list[np.ndarray], runs: int, out_dir) -> dict:
+        """ETDump of `runs` inferences of a fresh load with the event tracer on (operators and XNNPACK kernels)."""
+        import os
+
+        C = self._C
+        program = C._load_program(str(path), enable_etdump=True, program_verification=C.Verification.InternalConsistency)
+        names = [program.get_method_name(i) for i in range(program.num_methods())]
+        model = _PybindModel(self._torch, program, program.load_method(_method_name(names)))
+        for _ in range(max(1, runs)):
+            model.set_inputs(inputs)
+            model.invoke()
+        name = "profile.etdp"
+        program.write_etdump_result_to_file(os.path.join(str(out_dir), name), None)
+        return {"status": "ok", "source": "etdump", "runs": max(1, runs), "file": name}
+
 
 class _NumpyModel(Model):
     """A method of executorch-numpy-runtime: one call copies inputs in and outputs out."""
@@ -135,6 +150,11 @@ class ExecutorchNumpy(Runtime):
         """Load the program and its method (forward, else the first)."""
         program = self._en.Runtime.get().load_program(str(path))
         return _NumpyModel(program, program.load_method(_method_name(list(program.method_names))))
+
+    def profile(self, path: str, inputs: list[np.ndarray], runs: int, out_dir) -> dict:
+        """Not supported: the package's Runtime.load_program takes no event tracer and its library has no ETDump."""
+        return {"status": "unsupported", "reason": f"executorch-numpy-runtime {self.version()} cannot write an ETDump "
+                                                   "(its load_program has no event tracer): profile with the ExecuTorch pybindings"}
 
     def describe(self) -> dict:
         """The runtime block, plus the ExecuTorch version the package was built from."""

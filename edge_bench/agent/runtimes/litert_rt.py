@@ -52,6 +52,18 @@ class _LiteRtBase(Runtime):
         interpreter.allocate_tensors()
         return _InterpreterModel(interpreter)
 
+    def profile(self, path: str, inputs: list[np.ndarray], runs: int, out_dir) -> dict:
+        """Placement from the interpreter once its delegate is applied (the Python API has no op profiler:
+        per-operator times come from a native benchmark_model, see edge_bench.profile.benchmark_model)."""
+        from ..placement import placement
+
+        interpreter = self._interpreter_cls(model_path=str(path), num_threads=int(self.threads))
+        interpreter.allocate_tensors()
+        details = getattr(interpreter, "_get_ops_details", None)
+        if details is None:
+            return {"status": "unsupported", "reason": f"{self.name} {self.version()} does not list its nodes"}
+        return {"status": "ok", "source": "placement", "runs": 0, "placement": placement(details())}
+
 
 @register
 class AiEdgeLitert(_LiteRtBase):

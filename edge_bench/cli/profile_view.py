@@ -1,0 +1,109 @@
+"""Tables of a job's per-operator profiles: the roll-up by block per tower, the top operators, the placement.
+
+They read the typed record only (`TowerResult.profile`), like every other table.
+"""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from edge_bench.profile.model import TowerProfile
+
+
+def _ms(value: float | None, fmt: str = "{:.3f}") -> str:
+    return "-" if value is None else fmt.format(value)
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:.1f}%"
+
+
+def summary_line(tower: str, p: TowerProfile) -> str:
+    """One line: coverage, time outside the delegate, delegate calls, the pass's overhead on the job's wall time."""
+    if p.status != "ok":
+        return f"{tower}: profile {p.status}: {p.reason}"
+    parts = [f"{tower}: {p.source}, {p.runs} runs"]
+    if p.op_total_ms is not None:
+        parts.append(f"operators {p.op_total_ms:.3f} ms vs timed median {_ms(p.timed_median_ms)} ms (coverage {_pct(p.coverage)})")
+    if p.execute_ms is not None:
+        parts.append(f"profiled execute {p.execute_ms:.3f} ms")
+    if p.outside_delegate_ms is not None:
+        parts.append(f"outside the delegate {p.outside_delegate_ms:.3f} ms ({_pct(p.outside_delegate_ms / p.timed_median_ms if p.timed_median_ms else None)})")
+    if p.delegate_calls is not None:
+        parts.append(f"{p.delegate_calls} delegate {'partitions' if p.source == 'placement' else 'calls'}")
+    if p.wall_s is not None:
+        parts.append(f"pass {p.wall_s:.2f} s = {_pct(p.overhead_share)} of the tower job's wall time")
+    return "; ".join(parts)
+
+
+def blocks_table(label: str, towers: dict[str, TowerProfile]) -> Table:
+    """The roll-up: one row per block, per tower its ms and share of the timed median, and what of it ran outside the delegate."""
+    table = Table(title=f"{label}: time by block (share of the timed median)")
+    table.add_column("block")
+    for tower in towers:
+        for column in (f"{tower} ms", "share", "outside"):
+            table.add_column(column, justify="right")
+    names: list[str] = []
+    for p in towers.values():
+        names.extend(b.block for b in p.blocks if b.block not in names)
+    for name in names:
+        cells = [name]
+        for p in towers.values():
+            b = p.block(name)
+            cells += ["-", "-", "-"] if b is None else [_ms(b.ms), _pct(b.share), _ms(b.outside_delegate_ms) if b.outside_delegate_ms else ""]
+        table.add_row(*cells)
+    totals = ["sum of operators"]
+    for p in towers.values():
+        totals += [_ms(p.op_total_ms), _pct(p.coverage), _ms(p.outside_delegate_ms)]
+    table.add_row(*totals, style="bold")
+    return table
+
+
+def ops_table(label: str, tower: str, p: TowerProfile, top: int = 15) -> Table:
+    """The slowest operator rows of one tower (all rows are stored with the job)."""
+    table = Table(title=f"{label} {tower}: top {top} of {len(p.ops)} operators")
+    for column, justify in (("#", "right"), ("operator", "left"), ("where", "left"), ("block", "left"), ("module", "left"),
+                            ("median ms", "right"), ("share", "right")):
+        table.add_column(column, justify=justify)
+    ranked = sorted(enumerate(p.ops), key=lambda item: -(item[1].median_ms or 0.0))[:top]
+    for index, row in ranked:
+        share = row.median_ms / p.timed_median_ms if row.median_ms is not None and p.timed_median_ms else None
+        table.add_row(str(index), row.name[:48], row.kind, row.block, row.module[:28], _ms(row.median_ms, "{:.4f}"), _pct(share))
+    return table
+
+
+def placement_table(label: str, tower: str, p: TowerProfile) -> Table:
+    """Where the ops run: partitions, delegated and not, quantize/dequantize counts, the ops left outside."""
+    pl = p.placement
+    table = Table(title=f"{label} {tower}: placement")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for key in ("partitions", "nodes", "delegated_nodes", "not_delegated_nodes", "quantize", "dequantize"):
+        if key in pl:
+            table.add_row(key.replace("_", " "), str(pl[key]))
+    outside = pl.get("not_delegated_ops") or {}
+    if outside:
+        table.add_row("not delegated", ", ".join(f"{k} x{v}" for k, v in outside.items()))
+    return table
+
+
+def profile_tables(row, top: int = 15) -> list:
+    """Everything shown for one stored job: per tower the summary line, the roll-up and the top operators or placement."""
+    label = f"{row.model} {row.backend} {row.precision}"
+    towers = {t: row.record.tower(t).profile for t in ("image", "text")}
+    towers = {t: p for t, p in towers.items() if p is not None}
+    if not towers:
+        return [f"{label}: no profile stored (run with --profile)"]
+    out: list = [summary_line(t, p) for t, p in towers.items()]
+    timed = {t: p for t, p in towers.items() if p.status == "ok" and p.blocks}
+    if timed:
+        out.append(blocks_table(label, timed))
+    for tower, p in towers.items():
+        if p.status != "ok":
+            continue
+        if p.blocks:
+            out.append(ops_table(label, tower, p, top))
+        if p.placement:
+            out.append(placement_table(label, tower, p))
+        out.extend(p.notes)
+    return out
