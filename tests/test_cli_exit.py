@@ -84,7 +84,7 @@ def _crashing_python(folder: Path, backend: str) -> Path:
     script.write_text(
         "#!/bin/sh\n"
         f"# the {backend} runtime crashes on this device: the agent dies before writing a result\n"
-        f"if [ \"$2\" = edge_bench_agent ] && grep -q '\"backend\": \"{backend}\"' \"$3\"; then\n"
+        f"if [ \"$1 $3\" = '-c edge_bench_agent' ] && grep -qs '\"backend\": \"{backend}\"' \"$5\"; then\n"
         f"  echo '{backend} runtime: Illegal instruction' >&2; exit 132\n"
         "fi\n"
         f"exec '{sys.executable}' \"$@\"\n"

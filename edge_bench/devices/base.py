@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from edge_bench.devices.errors import CommandTimeout, RemoteCommandFailed
+from edge_bench.devices.errors import CommandTimeout, RemoteCommandFailed, UnsafeWorkdir
 from edge_bench.devices.profile import DeviceProfile
 from edge_bench.errors import EdgeBenchError
 
@@ -59,7 +59,7 @@ class Transport(ABC):
     """The profile's `transport` value."""
     remote: ClassVar[bool] = True
     """Commands run on another machine."""
-    default_workdir: ClassVar[str] = "/tmp/edge-bench"
+    default_workdir: ClassVar[str] = "~/.cache/edge-bench"
     """Working directory when the profile sets none."""
     binary: ClassVar[str | None] = None
     """Client program this transport drives (ssh, adb), or None."""
@@ -67,6 +67,7 @@ class Transport(ABC):
     def __init__(self, profile: DeviceProfile) -> None:
         self.profile = profile
         self._workdir_ready = False
+        self._lock = None
 
     # --- class-level description and checks -------------------------------------------
 
@@ -151,8 +152,25 @@ class Transport(ABC):
 
         return collect_info(self)
 
+    def lock(self) -> None:
+        """Hold this device's lock until `close()`, so no other edge-bench process runs on it meanwhile;
+        waits up to the profile's timeouts.lock, then raises DeviceBusy naming the holder."""
+        if self._lock is None:
+            from edge_bench.devices.lock import DeviceLock
+
+            lock = DeviceLock(f"{self.name}:{self.address(self.profile)}", self.profile.name)
+            lock.acquire(self.profile.timeouts.lock)
+            self._lock = lock
+
+    def unlock(self) -> None:
+        """Release the device lock, if held."""
+        lock, self._lock = self._lock, None
+        if lock is not None:
+            lock.release()
+
     def close(self) -> None:
-        """Release connections and temporary files; safe to call twice."""
+        """Release connections, temporary files and the device lock; safe to call twice."""
+        self.unlock()
 
     def __enter__(self) -> Transport:
         return self
@@ -169,6 +187,13 @@ EXIT_MARK = "edge-bench-exit-status:"
 RUN_TAG = "EDGE_BENCH_RUN"
 """Environment variable carrying a per-command token, inherited by everything the command
 starts, so that a timed-out command's whole process tree can be found and killed."""
+
+START_MARK = "edge-bench-started"
+"""Printed to stderr just before the command: its absence means the command never started."""
+
+UNSAFE_MARK = "edge-bench-unsafe-workdir:"
+"""Printed to stderr (with `ls -ld` of the folder) when the workdir is not private."""
+UNSAFE_STATUS = 86
 
 _EXIT_RE = re.compile(rb"edge-bench-exit-status:(\d+)\r?\n?\Z")
 
@@ -188,19 +213,46 @@ def posix_parent(path: str) -> str:
     return head or ("/" if path.startswith("/") else ".")
 
 
-def command_script(argv: list[str], workdir: str, env: dict[str, str], make_workdir: bool) -> str:
+def workdir_steps(wd: str) -> list[str]:
+    """Shell steps making the workdir (0700) and refusing one that is not private: a symlink, not the
+    login user's, or group- or world-writable (see `unsafe_workdir`)."""
+    unsafe = f'[ -L {wd} ] || [ ! -O {wd} ] || [ -n "$(find {wd} -prune \\( -perm -020 -o -perm -002 \\) -print)" ]'
+    return ["umask 077", f"mkdir -p {wd}",
+            f'if {unsafe}; then echo "{UNSAFE_MARK}$(ls -ld {wd} 2>&1)" >&2; exit {UNSAFE_STATUS}; fi']
+
+
+def command_script(argv: list[str], workdir: str, env: dict[str, str], make_workdir: bool, watch: bool = False) -> str:
     """A POSIX shell line that runs `argv` verbatim in `workdir` with `env`, then reports
-    the exit status on stderr (see `split_status`)."""
-    return wrap_script(" ".join(shlex.quote(arg) for arg in argv), workdir, env, make_workdir)
+    the exit status on stderr (see `split_status`).
+
+    With `watch`, the command's stdin is /dev/null and the line watches its own stdin
+    instead: when it ends (the host closed it, died, or the connection dropped), the
+    command and its children are stopped (TERM, then KILL): nothing outlives its host."""
+    line = " ".join(shlex.quote(arg) for arg in argv)
+    if not watch:
+        return wrap_script(line, workdir, env, make_workdir)
+    env = dict(env)
+    tag = env.pop(RUN_TAG, None) or secrets.token_hex(8)  # only the command's tree carries it, never the watcher
+    word = shlex.quote(tag)
+    # Children first (pkill -P: Linux and macOS; the tag: any descendant on /proc systems), then the command.
+    stop = "trap '' TERM; " + "; sleep 2; ".join(
+        f'pkill -{sig} -P "$c" 2>/dev/null; {_kill_env_script(word, sig)}; kill -{sig} "$c" 2>/dev/null' for sig in ("TERM", "KILL"))
+    body = ("exec 3<&0; "
+            f"( export {shlex.quote(f'{RUN_TAG}={tag}')} && {line}\n) 3<&- </dev/null & c=$!; "
+            f"( while read -r _ <&3; do :; done; {stop} ) </dev/null >/dev/null 2>&1 & w=$!; "
+            'exec 3<&-; wait "$c"; s=$?; kill "$w" 2>/dev/null; exit "$s"')
+    return wrap_script(body, workdir, env, make_workdir)
 
 
 def wrap_script(body: str, workdir: str, env: dict[str, str], make_workdir: bool) -> str:
     """A trusted shell `body` run in `workdir` with `env` in a subshell, then its exit
-    status on stderr."""
+    status on stderr. The body starts after START_MARK is written to stderr: output
+    before it is the transport's own, after it the device's."""
     wd = shell_path(workdir)
-    steps = [f"mkdir -p {wd}"] if make_workdir else []
+    steps = workdir_steps(wd) if make_workdir else ["umask 077"]
     steps.append(f"cd {wd}")
     steps += [f"export {shlex.quote(f'{key}={value}')}" for key, value in env.items()]
+    steps.append(f'echo "{START_MARK}" >&2')
     steps.append(f"{{ {body}\n}}")
     # A subshell, so that not even `exit` or `exec` in the body skips the report.
     return "(" + " && ".join(steps) + f'); echo "{EXIT_MARK}$?" >&2'
@@ -209,10 +261,44 @@ def wrap_script(body: str, workdir: str, env: dict[str, str], make_workdir: bool
 def kill_tagged_script(tag: str, signal: str = "9") -> str:
     """A shell line signalling (default: killing) every process whose environment holds
     RUN_TAG=tag (Linux and Android /proc; elsewhere it does nothing)."""
+    return _kill_env_script(shlex.quote(tag), signal) + "; true"
+
+
+def _kill_env_script(tag_word: str, signal: str) -> str:
+    """`kill -signal` every /proc process whose environment holds RUN_TAG=<tag_word> (a shell word)."""
     if not signal.isalnum():
         raise ValueError(f"not a signal name: {signal!r}")
-    return (f'for p in /proc/[0-9]*; do grep -qs "{RUN_TAG}={tag}" "$p/environ" 2>/dev/null '
-            f'&& kill -{signal} "${{p#/proc/}}" 2>/dev/null; done; true')
+    return (f'for p in /proc/[0-9]*; do grep -qsF "{RUN_TAG}="{tag_word} "$p/environ" 2>/dev/null '
+            f'&& kill -{signal} "${{p#/proc/}}" 2>/dev/null; done')
+
+
+def python_argv(python: str) -> list[str]:
+    """The device's Python setting as argv words: shlex, the one way to split it (jobs and fingerprint alike)."""
+    words = shlex.split(python)
+    if not words:
+        raise ValueError("no Python configured for this device")
+    return words
+
+
+def strip_start(stderr: bytes) -> tuple[bool, bytes]:
+    """Whether the remote line got as far as its command (START_MARK), and stderr without the mark."""
+    mark = START_MARK.encode() + b"\n"
+    at = stderr.find(mark)
+    if at < 0:
+        return False, stderr
+    return True, stderr[:at] + stderr[at + len(mark):]
+
+
+def unsafe_workdir(stderr: bytes, workdir: str, where: str) -> UnsafeWorkdir | None:
+    """The error for a workdir that `workdir_steps` refused, or None."""
+    text = stderr.decode("utf-8", "replace")
+    at = text.find(UNSAFE_MARK)
+    if at < 0:
+        return None
+    listing = " ".join(text[at + len(UNSAFE_MARK):].split("\n", 1)[0].split())
+    return UnsafeWorkdir(f"the working directory {workdir} on {where} is not private ({listing}): it must be a folder owned by "
+                         "the login user and writable by no one else", hint=f"remove {workdir} on the device, chmod 700 it if it is "
+                         "yours, or set workdir in the device profile to a private folder")
 
 
 def split_status(stdout: bytes, stderr: bytes) -> tuple[int | None, bytes, bytes]:

@@ -44,3 +44,11 @@ class RemoteCommandFailed(DeviceError):
 
 class UnknownDevice(ConfigError):
     """No device profile of that name."""
+
+
+class UnsafeWorkdir(DeviceError):
+    """The device's working directory is not private (another user's, group/world-writable, a symlink)."""
+
+
+class DeviceBusy(DeviceError):
+    """Another edge-bench process holds this device's lock."""

@@ -13,12 +13,18 @@ import json
 from pathlib import Path
 
 from edge_bench.agent import fingerprint
+from edge_bench.devices.base import python_argv
 from edge_bench.errors import DeviceError
 
 if TYPE_CHECKING:
     from edge_bench.devices.base import Transport
 
 FINGERPRINT_TIMEOUT_S = 60.0
+ISOLATED_STDIN = ("import os, sys; cwd = os.path.realpath(os.getcwd()); "
+                  "sys.path[:] = [p for p in sys.path if p and os.path.realpath(p) != cwd]; "
+                  "exec(compile(sys.stdin.read(), '<edge-bench fingerprint>', 'exec'), {'__name__': '__main__'})")
+"""`python -c` this with a script on stdin: it runs with the working directory off sys.path (nothing planted
+there is imported), like `python -` otherwise."""
 
 
 def fingerprint_source() -> bytes:
@@ -30,7 +36,7 @@ def collect_info(transport: Transport, timeout: float = FINGERPRINT_TIMEOUT_S) -
     """The fingerprint of the transport's device, plus how it was taken."""
     python = transport.python
     if python:
-        result = transport.run([python, "-"], input=fingerprint_source(), timeout=timeout)
+        result = transport.run([*python_argv(python), "-c", ISOLATED_STDIN], input=fingerprint_source(), timeout=timeout)
         if result.returncode in (126, 127):
             raise DeviceError(f"{python} is not runnable on the device ({result.stderr.decode(errors='replace').strip()})",
                               hint="set `python` in the device profile to the device's Python 3, or '' for none")

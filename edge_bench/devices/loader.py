@@ -85,6 +85,9 @@ def check_profile(profile: DeviceProfile, path: Path) -> None:
     for name in profile.env:
         if not _ENV_NAME.match(name):
             raise ConfigError(f"env.{name} is not a valid environment variable name in {path}")
+    for step, seconds in vars(profile.timeouts).items():
+        if seconds < 0 or (seconds == 0 and step != "lock"):
+            raise ConfigError(f"timeouts.{step} must be a number of seconds > 0, not {seconds!r}, in {path}")
     transport.validate(profile, str(path))
 
 

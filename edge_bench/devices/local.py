@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -17,7 +18,7 @@ import weakref
 from pathlib import Path
 
 from edge_bench.devices.base import CommandResult, Transport
-from edge_bench.devices.errors import CommandTimeout, RemoteCommandFailed
+from edge_bench.devices.errors import CommandTimeout, RemoteCommandFailed, UnsafeWorkdir
 from edge_bench.devices.profile import DeviceProfile
 from edge_bench.devices.registry import register_transport
 
@@ -62,9 +63,16 @@ class LocalTransport(Transport):
         workdir = self.workdir
         if not self._workdir_ready:
             try:
-                os.makedirs(workdir, exist_ok=True)
+                os.makedirs(workdir, mode=0o700, exist_ok=True)
+                info = os.lstat(workdir)
             except OSError as exc:
                 raise RemoteCommandFailed(f"cannot create the working directory {workdir}: {exc.strerror}") from None
+            problem = ("a symlink" if stat.S_ISLNK(info.st_mode) else "not a folder" if not stat.S_ISDIR(info.st_mode)
+                       else f"owned by uid {info.st_uid}, not by you (uid {os.geteuid()})" if info.st_uid != os.geteuid()
+                       else f"writable by others (mode {stat.S_IMODE(info.st_mode):o})" if info.st_mode & 0o022 else None)
+            if problem:
+                raise UnsafeWorkdir(f"the working directory {workdir} on this machine is not private ({problem})",
+                                    hint=f"remove {workdir}, chmod 700 it if it is yours, or set workdir in the device profile to a private folder")
             self._workdir_ready = True
         return workdir
 
@@ -106,6 +114,7 @@ class LocalTransport(Transport):
 
     def close(self) -> None:
         """Remove the temporary working folder, if one was made."""
+        super().close()
         if self._temp is not None:
             shutil.rmtree(self._temp, ignore_errors=True)
             self._temp = None

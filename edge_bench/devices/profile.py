@@ -36,7 +36,30 @@ class SshSettings:
     control_master: bool = True
     """Reuse one connection for every command (ControlMaster in a private temp dir)."""
     config_file: str = ""
-    """ssh config file (`-F`); '' = ssh's default (~/.ssh/config), 'none' = no config."""
+    """ssh config file (`-F`); '' = ssh's default (~/.ssh/config), 'none' = no config. It may set how to
+    connect (HostName, ProxyJump, ProxyCommand, IdentityFile, ciphers, keep-alives); it cannot change host key
+    checking, batch mode or the shared connection: edge-bench passes StrictHostKeyChecking=yes, BatchMode=yes,
+    UserKnownHostsFile, GlobalKnownHostsFile, KnownHostsCommand=none, UpdateHostKeys=no, CheckHostIP=no and its
+    own ControlPath on the command line, which wins over any config file."""
+
+
+@dataclass
+class Timeouts:
+    """The `[timeouts]` table: seconds each remote step may take before the job fails (a hung device
+    never hangs a run)."""
+
+    check: float = 30.0
+    """Reaching the device and preparing its working directory."""
+    command: float = 60.0
+    """Each small helper command (mkdir, test, rm) and the fingerprint."""
+    push: float = 900.0
+    """One file or folder sent to the device (the agent, an artifact, inputs)."""
+    pull: float = 300.0
+    """One job's output folder brought back."""
+    job: float = 3600.0
+    """One agent run (one tower of one job)."""
+    lock: float = 30.0
+    """Waiting for another edge-bench process that is running on this device; 0 = fail at once."""
 
 
 @dataclass
@@ -64,9 +87,10 @@ class DeviceProfile:
     runners). For the local transport, '' = the Python running edge-bench."""
     workdir: str = ""
     """Where artifacts, inputs and results go on the device; relative remote paths
-    resolve under it and it is created on first use. '' = the transport's default
-    (local: a temporary folder removed on close; ssh: /tmp/edge-bench;
-    adb: /data/local/tmp/edge-bench). A leading '~/' means the remote home."""
+    resolve under it and it is created on first use (mode 0700). '' = the transport's default
+    (local: a temporary folder removed on close; ssh: ~/.cache/edge-bench, private to the login user;
+    adb: /data/local/tmp/edge-bench). A leading '~/' means the remote home. An existing folder that is
+    not owned by the login user, is group- or world-writable, or is a symlink is refused."""
     threads: int = 1
     """Threads the runtimes use."""
     affinity: list[int] = field(default_factory=list)
@@ -88,6 +112,8 @@ class DeviceProfile:
     """The `[ssh]` table (ssh transport)."""
     adb: AdbSettings = field(default_factory=AdbSettings)
     """The `[adb]` table (adb transport)."""
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    """The `[timeouts]` table: limits on every remote step."""
     android: dict[str, Any] = field(default_factory=dict)
     """The `[android]` table, kept as read: settings for the Android native runners."""
     source: str = ""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import typing
 from typing import Any, TypeVar
 
@@ -75,6 +76,8 @@ def _scalar(value: Any, kind: Any, key: str, source: str) -> Any:
         return value
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
+    if kind is float and isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{key} must be a finite number, not {value!r}, in {source}")
     if kind is int and isinstance(value, bool):
         raise _type_error(key, "an integer", value, source)
     if not isinstance(value, kind):

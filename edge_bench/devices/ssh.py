@@ -9,7 +9,9 @@ as a stream over the same connection: `cat` for a file, `tar` for a folder.
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -17,19 +19,35 @@ import time
 import weakref
 from pathlib import Path
 
-from edge_bench.devices.base import CommandResult, Transport, command_script, split_status
+from edge_bench.devices.base import (
+    UNSAFE_STATUS,
+    CommandResult,
+    Transport,
+    command_script,
+    split_status,
+    strip_start,
+    unsafe_workdir,
+)
 from edge_bench.devices.errors import CommandTimeout, ToolMissing
 from edge_bench.devices.profile import DeviceProfile
 from edge_bench.devices.registry import register_transport
-from edge_bench.devices.ssh_errors import classify
+from edge_bench.devices.ssh_errors import Where, classify
 from edge_bench.devices.ssh_files import pull_stream, push_stream
 from edge_bench.errors import ConfigError
 
-# Options a profile may not set: host keys are always checked, never prompted for.
+# Options a profile may not set: host keys are always checked, never prompted for, and no option
+# runs a command or loads code here (a config file may set connection options; these still win).
 _LOCKED_OPTIONS = frozenset(
     o.lower() for o in ("BatchMode", "StrictHostKeyChecking", "UserKnownHostsFile", "GlobalKnownHostsFile",
-                        "KnownHostsCommand", "UpdateHostKeys", "ControlPath", "ControlMaster", "ControlPersist")
+                        "KnownHostsCommand", "UpdateHostKeys", "HostKeyAlias", "CheckHostIP", "VerifyHostKeyDNS",
+                        "HostKeyAlgorithms", "ControlPath", "ControlMaster", "ControlPersist", "ProxyCommand",
+                        "LocalCommand", "PermitLocalCommand", "RemoteCommand", "ProxyUseFdpass", "PKCS11Provider",
+                        "SecurityKeyProvider", "SessionType", "StdinNull", "ForkAfterAuthentication", "RequestTTY",
+                        "Include", "Match", "Host", "Tunnel", "TunnelDevice")
 )
+_OPTION_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*\Z")
+_HOST = re.compile(r"(?:[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?|\[?[0-9A-Fa-f:.]+(?:%[A-Za-z0-9]+)?\]?)\Z")
+_USER = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*\Z")
 _DEFAULT_OPTIONS = {"ServerAliveInterval": "5", "ServerAliveCountMax": "3", "LogLevel": "ERROR"}
 CONTROL_PERSIST_S = 60
 """Seconds an idle shared connection stays open after the last command."""
@@ -64,18 +82,28 @@ class SshTransport(Transport):
 
     @classmethod
     def validate(cls, profile: DeviceProfile, source: str) -> None:
-        """[ssh] host is required; options may not weaken host key checking."""
+        """[ssh] host is required and must be a host name or address, user a login name; options may not run
+        commands, load code or weaken host key checking."""
         ssh = profile.ssh
         if not ssh.host:
             raise ConfigError(f"transport 'ssh' needs [ssh] host in {source}")
-        if ssh.host.startswith("-") or any(c.isspace() for c in ssh.host):
-            raise ConfigError(f"[ssh] host {ssh.host!r} is not a host name, in {source}")
-        if not 0 < ssh.port < 65536 or ssh.connect_timeout <= 0:
-            raise ConfigError(f"[ssh] port must be 1-65535 and connect_timeout > 0 in {source}")
-        for key in ssh.options:
+        if not _HOST.match(ssh.host):
+            raise ConfigError(f"ssh.host {ssh.host!r} is not a host name or IP address, in {source}")
+        if ssh.user and not _USER.match(ssh.user):
+            raise ConfigError(f"ssh.user {ssh.user!r} is not a login name (letters, digits, '_', '.', '-'), in {source}")
+        if not 0 < ssh.port < 65536:
+            raise ConfigError(f"ssh.port must be 1-65535, not {ssh.port}, in {source}")
+        if ssh.connect_timeout <= 0:
+            raise ConfigError(f"ssh.connect_timeout must be > 0 seconds, not {ssh.connect_timeout!r}, in {source}")
+        for key, value in ssh.options.items():
+            if not _OPTION_NAME.match(key):
+                raise ConfigError(f"ssh.options key {key!r} is not an ssh option name, in {source}")
             if key.lower() in _LOCKED_OPTIONS:
-                raise ConfigError(f"[ssh] options may not set {key} (in {source})",
-                                  hint="host keys are always checked; point [ssh] known_hosts at the file to use")
+                raise ConfigError(f"ssh.options may not set {key}, in {source}: edge-bench sets host key checking, the "
+                                  "shared connection and the remote command itself, and runs no local commands",
+                                  hint="use ProxyJump for a gateway; point ssh.known_hosts at the host keys to trust")
+            if any(c in value for c in "\n\r\0"):
+                raise ConfigError(f"ssh.options.{key} holds a line break or NUL, in {source}")
 
     # --- command lines ----------------------------------------------------------------
 
@@ -91,10 +119,17 @@ class SshTransport(Transport):
         args = [self._ssh or "ssh"]
         if ssh.config_file:
             args += ["-F", os.path.expanduser(ssh.config_file) if ssh.config_file != "none" else "none"]
-        # ssh keeps the first value it sees for an option: the locked ones go first.
-        args += ["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o", "UpdateHostKeys=no"]
+        # ssh keeps the first value it sees for an option and reads the command line before any config
+        # file: these locked ones win over the profile's options and over what config_file says.
+        args += ["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o", "UpdateHostKeys=no",
+                 "-o", "CheckHostIP=no", "-o", "PermitLocalCommand=no"]
+        if _client_version() >= (8, 5):  # older clients know no KnownHostsCommand (and so run none)
+            args += ["-o", "KnownHostsCommand=none"]
         if ssh.known_hosts:
-            args += ["-o", f"UserKnownHostsFile={os.path.expanduser(ssh.known_hosts)}", "-o", "GlobalKnownHostsFile=/dev/null"]
+            args += ["-o", f"UserKnownHostsFile={_ssh_path(ssh.known_hosts)}", "-o", "GlobalKnownHostsFile=/dev/null"]
+        else:
+            args += ["-o", "UserKnownHostsFile=~/.ssh/known_hosts ~/.ssh/known_hosts2",
+                     "-o", "GlobalKnownHostsFile=/etc/ssh/ssh_known_hosts /etc/ssh/ssh_known_hosts2"]
         args += self._control_args()
         for key, value in {**ssh.options, **{k: v for k, v in _DEFAULT_OPTIONS.items() if k not in ssh.options}}.items():
             args += ["-o", f"{key}={value}"]
@@ -115,21 +150,58 @@ class SshTransport(Transport):
     # --- the interface ----------------------------------------------------------------
 
     def _run(self, argv: list[str], timeout: float | None, input: bytes | None, env: dict[str, str]) -> CommandResult:
-        """Run `argv` on the device; see Transport.run."""
-        return self._run_script(command_script(argv, self.workdir, env, not self._workdir_ready), timeout, input)
+        """Run `argv` on the device; see Transport.run. Without `input`, the remote side watches a pipe this
+        process holds open: if this process dies, is interrupted or loses the connection, the command stops."""
+        watch = input is None
+        script = command_script(argv, self.workdir, env, not self._workdir_ready, watch=watch)
+        return self._run_script(script, timeout, input, step=f"running {argv[0]}", watch=watch)
+
+    def where(self, step: str) -> Where:
+        """The facts an error about `step` names."""
+        ssh = self.profile.ssh
+        return Where(self.destination, ssh.host, ssh.port, ssh.user or "your login name", ssh.identity_file or "ssh's default keys",
+                     ssh.known_hosts or "~/.ssh/known_hosts", ssh.connect_timeout, step)
 
     def _run_script(self, script: str, timeout: float | None = None, input: bytes | None = None,
-                    connect_timeout: float | None = None) -> CommandResult:
+                    connect_timeout: float | None = None, step: str = "running a command", watch: bool = False) -> CommandResult:
         """One remote shell line built by `command_script` / `wrap_script`."""
         started = time.perf_counter()
+        held = os.pipe() if watch else None  # the write end stays here: closed (or this process gone) = stop
+        stdin = held[0] if held else (subprocess.PIPE if input is not None else subprocess.DEVNULL)
         try:
-            proc = subprocess.run(self.ssh_args(connect_timeout) + [script], input=input, capture_output=True,
-                                  timeout=timeout, stdin=None if input is not None else subprocess.DEVNULL)
+            proc = subprocess.Popen(self.ssh_args(connect_timeout) + [script], stdin=stdin,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        except BaseException:
+            if held:
+                os.close(held[1])
+            raise
+        finally:
+            if held:
+                os.close(held[0])
+        try:
+            out, err = proc.communicate(input, timeout=timeout)
         except subprocess.TimeoutExpired:
-            raise CommandTimeout(f"command on {self.destination} did not finish within {timeout:g} s and was stopped") from None
-        status, out, err = split_status(proc.stdout, proc.stderr)
+            _end(proc)
+            raise CommandTimeout(f"{step} on {self.destination} port {self.profile.ssh.port} did not finish within "
+                                 f"{timeout:g} s and was stopped") from None
+        except BaseException:  # Ctrl-C, SIGTERM turned into an exception: the device side sees its stdin end
+            _end(proc)
+            raise
+        finally:
+            if held:
+                os.close(held[1])
+        return self.result(out, err, step, started)
+
+    def result(self, out: bytes, err: bytes, step: str, started: float) -> CommandResult:
+        """The CommandResult of a finished ssh run, or the error when it has no exit status."""
+        status, out, err = split_status(out, err)
+        began, err = strip_start(err)
         if status is None:
-            raise classify(proc.stderr, self.destination, self.profile.ssh.known_hosts or "~/.ssh/known_hosts")
+            raise classify(err, self.where(step), began)
+        if status == UNSAFE_STATUS and not began:
+            unsafe = unsafe_workdir(err, self.workdir, f"{self.destination} port {self.profile.ssh.port}")
+            if unsafe:
+                raise unsafe
         self._workdir_ready = True
         return CommandResult(status, out, err, time.perf_counter() - started)
 
@@ -143,12 +215,14 @@ class SshTransport(Transport):
 
     def check(self, timeout: float | None = None) -> None:
         """Connect, authenticate and create the workdir; raises ConnectionFailed when not."""
+        timeout = timeout or self.profile.timeouts.check
         script = command_script(["true"], self.workdir, {}, make_workdir=True)
-        self._run_script(script, timeout=None if timeout is None else timeout + 5, connect_timeout=timeout).check(
+        self._run_script(script, timeout=timeout + 5, connect_timeout=timeout, step="checking the device").check(
             f"creating the working directory {self.workdir} on {self.destination}")
 
     def close(self) -> None:
         """Stop the shared connection and remove its private folder."""
+        super().close()
         if self._control_dir is None:
             return
         args = self.ssh_args()
@@ -159,6 +233,32 @@ class SshTransport(Transport):
         except subprocess.TimeoutExpired:
             pass
         shutil.rmtree(control, ignore_errors=True)
+
+
+def _end(proc: subprocess.Popen) -> None:
+    """Kill an ssh client and reap it."""
+    proc.kill()
+    try:
+        proc.communicate(timeout=10)
+    except (subprocess.TimeoutExpired, ValueError, OSError):
+        pass
+
+
+def _ssh_path(path: str) -> str:
+    """A local path as one ssh_config token: '~' expanded, '%' escaped, quoted when it has spaces."""
+    path = os.path.expanduser(path).replace("%", "%%")
+    return f'"{path}"' if any(c.isspace() for c in path) else path
+
+
+@functools.cache
+def _client_version() -> tuple[int, int]:
+    """The OpenSSH client's (major, minor) version; (0, 0) when `ssh -V` says none."""
+    try:
+        said = subprocess.run([shutil.which("ssh") or "ssh", "-V"], capture_output=True, timeout=10, stdin=subprocess.DEVNULL).stderr
+    except (OSError, subprocess.TimeoutExpired):
+        return (0, 0)
+    match = re.search(rb"OpenSSH_(\d+)\.(\d+)", said)
+    return (int(match.group(1)), int(match.group(2))) if match else (0, 0)
 
 
 def _private_dir() -> str:

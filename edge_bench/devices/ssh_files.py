@@ -14,11 +14,12 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
+import threading
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Callable
 
-from edge_bench.devices.base import posix_parent, shell_path, split_status, wrap_script
-from edge_bench.devices.errors import RemoteCommandFailed
+from edge_bench.devices.base import UNSAFE_STATUS, posix_parent, shell_path, split_status, strip_start, unsafe_workdir, wrap_script
+from edge_bench.devices.errors import CommandTimeout, RemoteCommandFailed
 from edge_bench.devices.ssh_errors import classify
 
 if TYPE_CHECKING:
@@ -56,12 +57,26 @@ def pull_stream(transport: SshTransport, remote: str, local: Path) -> None:
 
 
 def _stream(transport: SshTransport, body: str, what: str, stdin: IO[bytes] | None = None,
-            feed: Callable[[IO[bytes]], None] | None = None, drain: Callable[[IO[bytes]], None] | None = None) -> None:
-    """Run a trusted shell `body`, feeding its stdin and/or draining its stdout as streams."""
+            feed: Callable[[IO[bytes]], None] | None = None, drain: Callable[[IO[bytes]], None] | None = None,
+            timeout: float | None = None) -> None:
+    """Run a trusted shell `body`, feeding its stdin and/or draining its stdout as streams. After `timeout`
+    seconds (default: the profile's push or pull limit) the transfer is cut and CommandTimeout raised, so a
+    device that stops reading or writing fails the step instead of hanging it."""
+    limits = transport.profile.timeouts
+    timeout = timeout or (limits.pull if drain else limits.push)
     script = wrap_script(body, transport.workdir, {}, make_workdir=not transport._workdir_ready)
     with tempfile.TemporaryFile() as errors:
         proc = subprocess.Popen(transport.ssh_args() + [script], stdout=subprocess.PIPE if drain else subprocess.DEVNULL,
                                 stderr=errors, stdin=subprocess.PIPE if feed else (stdin or subprocess.DEVNULL))
+        expired = threading.Event()
+
+        def cut() -> None:
+            expired.set()
+            proc.kill()
+
+        watchdog = threading.Timer(timeout, cut)
+        watchdog.daemon = True
+        watchdog.start()
         failure: BaseException | None = None
         try:
             if feed:
@@ -69,16 +84,34 @@ def _stream(transport: SshTransport, body: str, what: str, stdin: IO[bytes] | No
                 proc.stdin.close()
             if drain:
                 drain(proc.stdout)
-        except (OSError, tarfile.TarError) as exc:  # a broken pipe or a truncated stream
+        except (OSError, tarfile.TarError, ValueError) as exc:  # a broken pipe, a truncated stream, a killed client
             failure = exc
+        except BaseException:  # Ctrl-C: no client left behind
+            proc.kill()
+            raise
         finally:
             if proc.stdout:
                 proc.stdout.close()
+            if proc.stdin and not proc.stdin.closed:
+                try:
+                    proc.stdin.close()
+                except OSError:
+                    pass
             proc.wait()
+            watchdog.cancel()
+        if expired.is_set():
+            raise CommandTimeout(f"{what} to or from {transport.destination} port {transport.profile.ssh.port} did not finish "
+                                 f"within {timeout:g} s and was stopped (the device stopped reading or writing)",
+                                 hint=f"check the device; raise timeouts.{'pull' if drain else 'push'} in the profile for slow links")
         errors.seek(0)
         status, _, err = split_status(b"", errors.read())
+    began, err = strip_start(err)
     if status is None:
-        raise classify(err, transport.destination, transport.profile.ssh.known_hosts or "~/.ssh/known_hosts")
+        raise classify(err, transport.where(what), began)
+    if status == UNSAFE_STATUS and not began:
+        unsafe = unsafe_workdir(err, transport.workdir, f"{transport.destination} port {transport.profile.ssh.port}")
+        if unsafe:
+            raise unsafe
     transport._workdir_ready = True
     if status != 0 or failure is not None:
         detail = " ".join(err.decode("utf-8", "replace").split())[-300:] or str(failure)

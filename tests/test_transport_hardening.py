@@ -1,0 +1,367 @@
+"""Device-side hardening (#16) against a real OpenSSH server on 127.0.0.1 (tests/sshd.py) and the local host:
+private workdirs, an isolated agent, re-pushed stale agents, timeouts on pushes, nothing left running after
+Ctrl-C or a dead host, one edge-bench process per device, refused ssh options and one-line reasons."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from edge_bench.devices import CommandTimeout, ConnectionFailed, ConnectionLost, open_transport, read_profile
+from edge_bench.devices.base import kill_tagged_script
+from edge_bench.devices.errors import DeviceBusy, UnsafeWorkdir
+from edge_bench.errors import ConfigError
+from edge_bench.executors.session import AGENT_HOME, DeviceSession
+
+PLANTED = ("glob", "json", "numpy", "executorch")
+"""Modules planted in the working directory: stdlib ones the fingerprint and agent import, and runtimes."""
+
+
+def _plant(folder: Path, canary: Path) -> None:
+    for name in PLANTED:
+        (folder / f"{name}.py").write_text(f"open({str(canary)!r} + '-{name}', 'w').close()\n")
+
+
+def _planted(canary: Path) -> list[str]:
+    return sorted(p.name for p in canary.parent.glob(canary.name + "-*"))
+
+
+def _profile(server, tmp_path: Path, name: str = "hardened", extra: str = "", **settings):
+    text = server.profile_toml(name, **settings) + extra
+    path = tmp_path / "config" / "devices" / f"{name}.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return read_profile(path)
+
+
+def _finishes(call, limit_s: float = 90.0):
+    """Run `call` in a thread; (finished, exception). A hang guard, not a speed check."""
+    box: dict = {}
+
+    def target():
+        try:
+            box["value"] = call()
+        except BaseException as exc:  # noqa: BLE001  (handed back to the test)
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(limit_s)
+    return not thread.is_alive(), box.get("error")
+
+
+# --- the working directory -------------------------------------------------------------------
+
+
+def test_a_world_writable_workdir_with_a_planted_module_is_refused_in_one_line(sshd_server, tmp_path):
+    workdir = tmp_path / "shared"
+    workdir.mkdir()
+    workdir.chmod(0o777)
+    canary = tmp_path / "pwned"
+    _plant(workdir, canary)
+    profile = _profile(sshd_server, tmp_path, workdir=str(workdir))
+    with open_transport(profile) as device:
+        with pytest.raises(UnsafeWorkdir) as caught:
+            device.check()
+        with pytest.raises(UnsafeWorkdir):
+            device.info()  # the fingerprint never runs there either
+    line = caught.value.one_line()
+    assert "\n" not in line and str(workdir) in line and "drwxrwxrwx" in line and "not private" in line
+    assert _planted(canary) == []
+
+
+def test_local_transport_refuses_a_world_writable_workdir(tmp_path):
+    from edge_bench.devices import DeviceProfile
+
+    workdir = tmp_path / "shared"
+    workdir.mkdir()
+    workdir.chmod(0o777)
+    with open_transport(DeviceProfile(name="l", workdir=str(workdir))) as device, pytest.raises(UnsafeWorkdir) as caught:
+        device.run(["true"])
+    assert "writable by others (mode 777)" in caught.value.one_line()
+
+
+def test_a_new_workdir_is_created_private(sshd_server, tmp_path):
+    profile = _profile(sshd_server, tmp_path, workdir=str(tmp_path / "deep" / "work"))
+    with open_transport(profile) as device:
+        device.check()
+    assert (tmp_path / "deep" / "work").stat().st_mode & 0o777 == 0o700
+
+
+def test_the_agent_and_fingerprint_never_import_what_is_planted_in_the_workdir(sshd_server, tmp_path):
+    workdir = tmp_path / "private"
+    profile = _profile(sshd_server, tmp_path, workdir=str(workdir))
+    canary = tmp_path / "pwned"
+    with open_transport(profile) as device:
+        device.check()
+        _plant(workdir, canary)  # even in a private folder: nothing from it reaches sys.path
+        info = device.info()
+        assert info["python"]
+        session = DeviceSession(device, tmp_path / "local")
+        session.ensure_agent()
+        result, _, stderr = session.run_agent({"output_dir": "runs/j1/image"}, tmp_path / "local" / "j1")
+    assert "edge_bench_agent: failed in verify: job spec" in stderr  # the agent itself ran
+    assert _planted(canary) == []
+
+
+# --- the agent: pushed whole, stamped last, checked on every job -----------------------------
+
+
+def _agent_file(workdir: Path, name: str = "main.py") -> Path:
+    return workdir / AGENT_HOME / "edge_bench_agent" / name
+
+
+@pytest.mark.parametrize("damage", ["stale-stamp", "altered", "partial", "extra-file"])
+def test_a_stale_partial_or_altered_agent_is_pushed_again(sshd_server, tmp_path, damage):
+    workdir = tmp_path / "w"
+    profile = _profile(sshd_server, tmp_path, workdir=str(workdir))
+    with open_transport(profile) as device:
+        first = DeviceSession(device, tmp_path / "local")
+        first.ensure_agent()
+        version = first.agent[0]
+        assert first.pushes == 1 and (workdir / AGENT_HOME / f"VERSION-{version}").is_file()
+        again = DeviceSession(device, tmp_path / "local")
+        again.ensure_agent()
+        assert again.pushes == 0  # the same agent is not pushed twice
+        stamp = workdir / AGENT_HOME / f"VERSION-{version}"
+        if damage == "stale-stamp":  # an older agent's files under this version's stamp
+            _agent_file(workdir).write_text(_agent_file(workdir).read_text() + "\n# an older agent\n")
+        elif damage == "altered":
+            _agent_file(workdir).write_text("raise SystemExit('tampered')\n")
+        elif damage == "partial":  # the push was cut: some files and no stamp
+            _agent_file(workdir).unlink()
+            stamp.unlink()
+        else:
+            _agent_file(workdir, "glob.py").write_text("raise SystemExit('planted')\n")
+        third = DeviceSession(device, tmp_path / "local")
+        assert not third.agent_current()
+        third.ensure_agent()
+        assert third.pushes == 1 and third.agent_current()
+    assert not list(workdir.glob(f"{AGENT_HOME}.partial-*")) and not list(workdir.glob(f"{AGENT_HOME}.old"))
+
+
+def test_an_agent_altered_between_jobs_is_caught_by_the_job_and_pushed_again(sshd_server, tmp_path):
+    workdir = tmp_path / "w"
+    profile = _profile(sshd_server, tmp_path, workdir=str(workdir))
+    with open_transport(profile) as device:
+        session = DeviceSession(device, tmp_path / "local")
+        session.ensure_agent()
+        _agent_file(workdir).write_text("open('/dev/null'); raise SystemExit('tampered agent ran')\n")
+        _, _, stderr = session.run_agent({"output_dir": "runs/j1/image"}, tmp_path / "local" / "j1")
+    assert session.pushes == 2
+    assert "tampered" not in stderr and "edge_bench_agent: failed in verify: job spec" in stderr  # the real agent read the job
+
+
+# --- timeouts ---------------------------------------------------------------------------------
+
+
+def test_a_device_that_stops_reading_during_a_push_fails_within_the_push_timeout(sshd_server, tmp_path):
+    workdir = tmp_path / "w"
+    profile = _profile(sshd_server, tmp_path, workdir=str(workdir), extra="\n[timeouts]\npush = 2\n")
+    big = tmp_path / "artifact.pte"
+    with open(big, "wb") as handle:
+        handle.truncate(64 << 20)
+    with open_transport(profile) as device:
+        device.check()
+        fifo = workdir / ("artifact.pte" + ".edge-bench-partial")
+        os.mkfifo(fifo)  # the device's cat blocks: nothing reads what ssh sends
+        try:
+            finished, error = _finishes(lambda: device.push(big, "artifact.pte"))
+        finally:
+            fd = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # release the blocked cat on the "device"
+            os.close(fd)
+        assert finished, "the push hung past its timeout"
+        assert isinstance(error, CommandTimeout)
+        assert "within 2 s" in error.one_line() and "timeouts.push" in error.one_line()
+        assert device.run(["echo", "usable"]).stdout == b"usable\n"
+
+
+def test_non_finite_and_non_positive_timeouts_are_refused(sshd_server, tmp_path):
+    for extra in ("\n[timeouts]\npush = nan\n", "\n[timeouts]\njob = inf\n", "\n[timeouts]\npull = 0\n"):
+        with pytest.raises(ConfigError) as caught:
+            _profile(sshd_server, tmp_path, extra=extra)
+        assert "timeouts." in caught.value.one_line()
+
+
+# --- Ctrl-C, SIGTERM and a dead host stop the command on the device ---------------------------
+
+HOST = textwrap.dedent("""
+    import sys
+    from pathlib import Path
+    from edge_bench.devices import open_transport, read_profile
+    with open_transport(read_profile(Path(sys.argv[1]))) as device:
+        device.run(["true"])
+        print("connected", flush=True)
+        device.run([sys.executable, "-c", "import time, sys; time.sleep(300)", sys.argv[2]])
+""")
+
+
+def _remote(marker: str) -> list:
+    import psutil
+
+    found = []
+    for proc in psutil.process_iter(["cmdline"]):
+        if marker in (proc.info["cmdline"] or []):
+            found.append(proc)
+    return found
+
+
+def _gone(marker: str, limit_s: float = 20.0) -> bool:
+    end = time.monotonic() + limit_s
+    while time.monotonic() < end:
+        if not _remote(marker):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm", "host-killed"])
+@pytest.mark.parametrize("shared", [True, False], ids=["controlmaster", "direct"])
+def test_no_command_is_left_on_the_device_after_the_host_stops(sshd_server, tmp_path, how, shared):
+    profile = _profile(sshd_server, tmp_path, workdir=str(tmp_path / "w"), extra=f"control_master = {str(shared).lower()}\n")
+    marker = f"edge-bench-test-{os.getpid()}-{how}-{shared}"
+    host = subprocess.Popen([sys.executable, "-c", HOST, profile.source, marker], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    try:
+        assert host.stdout.readline() == b"connected\n"
+        end = time.monotonic() + 30
+        while not _remote(marker) and time.monotonic() < end:
+            time.sleep(0.1)
+        assert _remote(marker), "the command never started on the device"
+        host.send_signal({"ctrl-c": signal.SIGINT, "sigterm": signal.SIGTERM, "host-killed": signal.SIGKILL}[how])
+        host.wait(timeout=30)
+        assert _gone(marker), f"still running on the device: {[p.info['cmdline'] for p in _remote(marker)]}"
+    finally:
+        if host.poll() is None:
+            host.kill()
+        for proc in _remote(marker):
+            proc.kill()
+
+
+def test_kill_tagged_script_quotes_the_tag(tmp_path):
+    canary = tmp_path / "pwned"
+    for tag in (f'"; touch {canary}; "', f"$(touch {canary})", f"'; touch {canary}; '"):
+        subprocess.run(["sh", "-c", kill_tagged_script(tag)], check=True, capture_output=True)
+    assert not canary.exists()
+
+
+# --- one edge-bench process per device --------------------------------------------------------
+
+HOLDER = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    from edge_bench.devices import open_transport, read_profile
+    device = open_transport(read_profile(Path(sys.argv[1])))
+    device.lock()
+    print("locked", flush=True)
+    time.sleep(120)
+""")
+
+
+def test_a_second_process_waits_then_says_who_holds_the_device(sshd_server, tmp_path):
+    profile = _profile(sshd_server, tmp_path, extra="\n[timeouts]\nlock = 0.5\n")
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, profile.source], stdout=subprocess.PIPE, start_new_session=True)
+    try:
+        assert holder.stdout.readline() == b"locked\n"
+        with open_transport(profile) as device:
+            session = DeviceSession(device, tmp_path / "local")
+            with pytest.raises(DeviceBusy) as caught:
+                session.ensure_agent()  # no agent is pushed or run while another process holds the device
+        line = caught.value.one_line()
+        assert f"pid {holder.pid}" in line and "hardened" in line and "waited 0.5 s" in line and "\n" not in line
+        assert not (Path(profile.workdir) / AGENT_HOME).exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    with open_transport(profile) as device:  # a dead holder's lock is free at once
+        device.lock()
+        with open_transport(profile) as same_process:
+            same_process.lock()  # one process shares its lock (a lab runs one job at a time per device)
+
+
+# --- ssh settings -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("option", ["ProxyCommand", "LocalCommand", "KnownHostsCommand", "PermitLocalCommand",
+                                    "StrictHostKeyChecking", "UserKnownHostsFile", "GlobalKnownHostsFile", "RemoteCommand",
+                                    "PKCS11Provider", "SecurityKeyProvider", "HostKeyAlias", "proxycommand", "ControlPath"])
+def test_ssh_options_that_run_commands_or_touch_host_keys_are_refused(sshd_server, tmp_path, option):
+    with pytest.raises(ConfigError) as caught:
+        _profile(sshd_server, tmp_path, extra=f'options = {{ {option} = "sh -c \'touch /tmp/x\'" }}\n')
+    assert f"may not set {option}" in caught.value.one_line()
+
+
+@pytest.mark.parametrize("key, value", [("host", "-oProxyCommand=touch /tmp/x"), ("host", "a;b"), ("host", "a b"),
+                                        ("user", "root -oProxyCommand=x"), ("user", "a@b"), ("user", "-l"),
+                                        ("connect_timeout", "nan"), ("connect_timeout", "inf"), ("connect_timeout", "-inf")])
+def test_bad_ssh_host_user_and_non_finite_numbers_are_one_line_errors(sshd_server, tmp_path, key, value):
+    text = sshd_server.profile_toml("bad")
+    line = f"{key} = {value}" if key == "connect_timeout" else f'{key} = "{value}"'
+    text = "\n".join(line if row.startswith(f"{key} =") else row for row in text.splitlines()) + "\n"
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        read_profile(path)
+    assert f"{key}" in caught.value.one_line() and "\n" not in caught.value.one_line()
+
+
+def test_a_config_file_cannot_undo_host_key_checking_or_run_commands(sshd_server, tmp_path):
+    canary = tmp_path / "pwned"
+    key = " ".join(sshd_server.host_key.with_suffix(".pub").read_text().split()[:2])
+    config = tmp_path / "ssh_config"
+    config.write_text(f"Host *\n  StrictHostKeyChecking no\n  UserKnownHostsFile /dev/null\n  GlobalKnownHostsFile /dev/null\n"
+                      f"  KnownHostsCommand /bin/sh -c 'touch {canary}; echo [127.0.0.1]:{sshd_server.port} {key}'\n")
+    profile = _profile(sshd_server, tmp_path)
+    profile.ssh.config_file = str(config)
+    profile.ssh.known_hosts = str(tmp_path / "empty_known_hosts")
+    Path(profile.ssh.known_hosts).write_text("")
+    with open_transport(profile) as device, pytest.raises(ConnectionFailed) as caught:
+        device.check(timeout=5)
+    assert caught.value.reason == "host-key-unknown" and not canary.exists()
+
+
+# --- reasons a user can act on ----------------------------------------------------------------
+
+
+def test_a_cut_connection_names_host_port_and_step_never_the_devices_last_line(fresh_sshd, tmp_path):
+    profile = _profile(fresh_sshd, tmp_path, workdir=str(tmp_path / "w"))
+    with open_transport(profile) as device:
+        device.run(["true"])
+        killer = threading.Timer(1.5, fresh_sshd.stop)
+        killer.start()
+        with pytest.raises(ConnectionLost) as caught:
+            device.run(["sh", "-c", "echo 'INFO: Created TensorFlow Lite XNNPACK delegate for CPU.' >&2; sleep 30"])
+        killer.join()
+    line = caught.value.one_line()
+    assert "XNNPACK" not in line and "INFO" not in line
+    assert f"{profile.ssh.user}@127.0.0.1 port {profile.ssh.port}" in line and "was lost while running sh" in line
+
+
+def test_a_refused_connection_hint_carries_the_host_and_port(sshd_server, tmp_path):
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        profile = _profile(sshd_server, tmp_path)
+        profile.ssh.port = port
+        with open_transport(profile) as device, pytest.raises(ConnectionFailed) as caught:
+            device.check(timeout=3)
+    line = caught.value.one_line()
+    assert caught.value.reason == "refused" and f"listens on port {port}" in line and "127.0.0.1" in line
+
+
+def test_the_fingerprint_splits_the_devices_python_like_jobs(tmp_path):
+    from edge_bench.devices import DeviceProfile
+
+    with open_transport(DeviceProfile(name="l", python=f"{sys.executable} -X utf8")) as device:
+        info = device.info()
+    assert info["python"] and info["collected_with"] == f"{sys.executable} -X utf8"
