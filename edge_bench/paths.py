@@ -50,3 +50,15 @@ def config_dir() -> Path:
     import platformdirs
 
     return _ensure(Path(platformdirs.user_config_dir(APP)))
+
+
+def partial_path(path: Path) -> Path:
+    """A hidden name beside `path` for writing it before an atomic `replace`: unique per process and thread.
+
+    Two edge-bench processes (or two devices of one lab run) filling one cache
+    never write the same temporary file; the suffix is kept, so `np.save` and
+    the converters see the name they expect.
+    """
+    import threading
+
+    return path.with_name(f".{path.stem}.{os.getpid()}-{threading.get_ident()}.tmp{path.suffix}")

@@ -58,7 +58,7 @@ def preprocess_images(
             progress(1)
     if cache:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npy")
+        tmp = paths.partial_path(path)
         np.save(tmp, out)
         tmp.replace(path)
     return out

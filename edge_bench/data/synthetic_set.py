@@ -44,7 +44,7 @@ def _cached_pixels(split: str, items: list[Scene], seed: int, progress=None) -> 
         return np.load(path)
     pixels = render_all(items, progress)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npy")
+    tmp = paths.partial_path(path)
     np.save(tmp, pixels)
     tmp.replace(path)
     return pixels

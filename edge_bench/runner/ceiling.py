@@ -68,7 +68,9 @@ def inputs_file() -> Path:
     path = folder() / f"gemm-inputs-v{VERSION}.npy"
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.save(path, _inputs())
+        tmp = paths.partial_path(path)
+        np.save(tmp, _inputs())
+        tmp.replace(path)
     return path
 
 
@@ -86,7 +88,7 @@ def artifact(backend: str, precision: str) -> ArtifactFile:
         pixels = normalize(_inputs(), MEAN, STD).astype(np.float32)
         calibration = [pixels[i:i + 1] for i in range(len(pixels))] if precision == "int8" else []
         job = TowerJob(tower="image", module=_module(), example=pixels[:1], calibration=calibration, precision=precision)
-        tmp = path.with_name(f".{path.name}.tmp{converter.suffix}")
+        tmp = paths.partial_path(path)
         converter.convert(job, tmp)
         tmp.replace(path)
     return ArtifactFile(path, file_sha256(path), 1)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from edge_bench import paths
 from edge_bench.data import RetrievalSet
 from edge_bench.models import ClipModel
 
@@ -16,7 +17,7 @@ def _save_content_addressed(array: np.ndarray, folder: Path, prefix: str) -> Pat
     path = folder / f"{prefix}-{digest}.npy"
     if not path.is_file():
         folder.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npy")
+        tmp = paths.partial_path(path)
         np.save(tmp, array)
         tmp.replace(path)
     return path
@@ -45,7 +46,7 @@ def reference_embeddings(model: ClipModel, dataset: RetrievalSet) -> tuple[np.nd
         return data["image"], data["text"]
     image, text, _ = embed_dataset(model, dataset)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npz")
+    tmp = paths.partial_path(path)
     np.savez(tmp, image=image, text=text)
     tmp.replace(path)
     return image, text
