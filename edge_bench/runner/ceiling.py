@@ -120,6 +120,15 @@ def _cache_key(profile, info: dict, backend: str, precision: str, threads: int) 
     return hashlib.sha256(json.dumps(facts, default=str).encode()).hexdigest()[:16]
 
 
+def _read_known(cache) -> dict:
+    """The device's cached ceilings; an unreadable cache is no cache (the ceilings are measured again)."""
+    try:
+        known = json.loads(cache.read_text())
+    except (OSError, ValueError):
+        return {}
+    return known if isinstance(known, dict) else {}
+
+
 def device_ceilings(run, pairs: list[tuple[str, str]]) -> dict[str, dict]:
     """'backend/precision' -> ceiling for each pair the plan runs, measured once per device and cached.
 
@@ -127,7 +136,7 @@ def device_ceilings(run, pairs: list[tuple[str, str]]) -> dict[str, dict]:
     """
     threads = run.plan.threads or run.profile.threads
     cache = folder() / f"device-{run.profile.name}.json"
-    known = json.loads(cache.read_text()) if cache.is_file() else {}
+    known = _read_known(cache)
     out = {}
     for backend, precision in pairs:
         key = _cache_key(run.profile, run.info, backend, precision, threads)
@@ -140,6 +149,8 @@ def device_ceilings(run, pairs: list[tuple[str, str]]) -> dict[str, dict]:
                 out[f"{backend}/{precision}"] = {"gflops": None, "error": " ".join(str(one).split())[:300]}
                 continue
             cache.parent.mkdir(parents=True, exist_ok=True)
-            cache.write_text(json.dumps(known, indent=1))
+            tmp = paths.partial_path(cache)
+            tmp.write_text(json.dumps(known, indent=1))
+            tmp.replace(cache)  # another process reading it sees the old file or the new one, never half of one
         out[f"{backend}/{precision}"] = known[key]
     return out
