@@ -38,7 +38,8 @@ def run_command(
     min_seconds: float = typer.Option(1.0, "--min-seconds", min=0, help="... and at least this many seconds."),
     max_runs: int = typer.Option(2000, "--max-runs", min=1, help="Cap on runs per loop."),
     max_seconds: float = typer.Option(30.0, "--max-seconds", min=0.01, help="Cap on seconds per loop."),
-    resume: bool = typer.Option(False, "--resume", help="Run only what the newest run of the same plan is missing."),
+    resume: bool = typer.Option(False, "--resume", help="Run only what the newest run of the same plan is missing "
+                                "(refused while another live process runs it; a killed run resumes)."),
     profile: int = typer.Option(0, "--profile", min=0, help="After each tower's timed loops, a profiling pass of N inferences "
                                 "(ExecuTorch: ETDump per operator and block; LiteRT: placement), stored with the job; 0 = none."),
     repeat: int = typer.Option(1, "--repeat", min=1, help="Timed loops of every tower in N fresh processes, interleaved "
