@@ -63,6 +63,7 @@ class DeviceRun:
         transport = open_transport(profile)
         try:
             transport.check()
+            transport.lock()  # no other edge-bench process runs on this device until close (DeviceBusy names it)
             info = transport.info()
             yield cls(plan, profile, transport, info, cancel, executor_factory)
         finally:
