@@ -365,3 +365,22 @@ def test_the_fingerprint_splits_the_devices_python_like_jobs(tmp_path):
     with open_transport(DeviceProfile(name="l", python=f"{sys.executable} -X utf8")) as device:
         info = device.info()
     assert info["python"] and info["collected_with"] == f"{sys.executable} -X utf8"
+
+
+@pytest.mark.slow
+def test_run_on_a_device_another_process_holds_exits_1_with_one_line(capsys, tmp_path):
+    from edge_bench.cli import main
+
+    profile = tmp_path / "busy.toml"
+    profile.write_text('transport = "local"\npython = ""\nthreads = 1\nbackends = ["tflite"]\n\n[timeouts]\nlock = 0.2\n')
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(profile)], stdout=subprocess.PIPE, start_new_session=True)
+    try:
+        assert holder.stdout.readline() == b"locked\n"
+        code = main(["run", "-m", "edgeclip-s-scratch", "-D", str(profile), "-b", "tflite", "--n-images", "16"])
+    finally:
+        holder.kill()
+        holder.wait()
+    err = capsys.readouterr().err
+    problems = [line for line in err.splitlines() if line.startswith("edge-bench: error:")]
+    assert code == 1 and len(problems) == 1, err
+    assert "in use by another edge-bench process" in problems[0] and f"pid {holder.pid}" in problems[0]
