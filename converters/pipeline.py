@@ -85,6 +85,8 @@ def convert(
 
 _KEY_LOCKS: dict[str, threading.Lock] = {}
 _KEY_LOCKS_GUARD = threading.Lock()
+_EXPORT_LOCK = threading.Lock()
+"""One conversion at a time in this process, whatever the key (a lab run's devices converting different keys)."""
 
 
 @contextmanager
@@ -191,7 +193,8 @@ def _ensure_artifact(converter: Converter, model: ClipModel, manifest: dict, fol
     job = _job(model, tower, batch, manifest["precision"], samples)
     context = f"{model.name} {tower} tower, {converter.name} {job.precision}, batch {batch}"
     path = folder / f"{tower}-b{batch}{converter.suffix}"
-    record = _convert_checked(converter, job, path, model.embed_dim, samples.parity[tower], context)
+    with _EXPORT_LOCK:  # torch.export keeps global state: two threads exporting at once break each other
+        record = _convert_checked(converter, job, path, model.embed_dim, samples.parity[tower], context)
     entry["artifacts"] = sorted([a for a in entry["artifacts"] if a["batch"] != batch] + [record], key=lambda a: a["batch"])
     if "flops" not in entry:
         entry["flops"] = count_flops(job.module, samples.parity[tower][:1])
@@ -214,13 +217,13 @@ def _convert_checked(converter: Converter, job: TowerJob, path: Path, embed_dim:
         raise ConversionError(f"{context}: conversion failed ({type(exc).__name__}: {first_line(exc)})") from None
     convert_s = time.perf_counter() - started
     replace_path(tmp, path)
+    for suffix in converter.sidecars:  # e.g. the ETRecord beside a .pte
+        if tmp.with_suffix(suffix).exists():
+            replace_path(tmp.with_suffix(suffix), path.with_suffix(suffix))
     try:
         inspected = converter.inspect(path)
         problems = converter.check_spec(inspected, job, embed_dim)
         if problems:
-    for suffix in converter.sidecars:  # e.g. the ETRecord beside a .pte
-        if tmp.with_suffix(suffix).exists():
-            replace_path(tmp.with_suffix(suffix), path.with_suffix(suffix))
             raise ConversionError(f"{context}: the artifact's interface is wrong: {problems[0]}")
         parity = _check_parity(converter, path, job, parity_inputs)
         if parity["status"] == "fail":
