@@ -23,7 +23,11 @@ from edge_bench.errors import StoreError
 
 
 class RunBusy(StoreError):
-    """The run is being measured by another live process."""
+    """The run is being measured by another live process (`run_id`): leave it alone."""
+
+    def __init__(self, message: str, run_id: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.run_id = run_id
 
 
 class RunLock:
@@ -43,7 +47,7 @@ class RunLock:
         except BlockingIOError:
             holder = _read(fd)
             os.close(fd)
-            raise RunBusy(f"run {run_id} is still running ({holder or 'held by another process'})",
+            raise RunBusy(f"run {run_id} is still running ({holder or 'held by another process'})", run_id,
                           hint="wait for it to end, or run without --resume to start a new run") from None
         os.ftruncate(fd, 0)
         since = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
