@@ -384,3 +384,23 @@ def test_run_on_a_device_another_process_holds_exits_1_with_one_line(capsys, tmp
     problems = [line for line in err.splitlines() if line.startswith("edge-bench: error:")]
     assert code == 1 and len(problems) == 1, err
     assert "in use by another edge-bench process" in problems[0] and f"pid {holder.pid}" in problems[0]
+
+
+def test_an_adb_push_to_a_device_that_hangs_fails_within_the_push_timeout(tmp_path):
+    """No phone here: an `adb` stand-in that lists one device and then never finishes a push (a hung USB link)."""
+    from edge_bench.devices import AdbSettings, DeviceProfile, Transport
+
+    adb = tmp_path / "adb"
+    adb.write_text('#!/bin/sh\n[ "$1" = devices ] && { printf "List of devices attached\\nHUNG1\\tdevice\\n\\n"; exit 0; }\n'
+                   'shift 2\n[ "$1" = shell ] && { sh -c "$2"; exit; }\nexec sleep 300\n')
+    adb.chmod(0o755)
+    profile = DeviceProfile(name="hung", transport="adb", workdir=str(tmp_path / "w"), adb=AdbSettings(binary=str(adb)))
+    profile.timeouts.push = 1.5
+    artifact = tmp_path / "model.pte"
+    artifact.write_bytes(b"x" * 1000)
+    device: Transport
+    with open_transport(profile) as device:
+        device.check()
+        finished, error = _finishes(lambda: device.push(artifact, "model.pte"))
+    assert finished and isinstance(error, CommandTimeout)
+    assert "adb push on HUNG1 did not finish within 1.5 s" in error.one_line() and "timeouts.push" in error.one_line()

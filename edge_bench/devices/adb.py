@@ -17,7 +17,17 @@ import time
 from pathlib import Path
 
 from edge_bench.devices.adb_devices import AdbDevice, parse_devices, select_device
-from edge_bench.devices.base import CommandResult, Transport, command_script, posix_parent, shell_path, split_status
+from edge_bench.devices.base import (
+    UNSAFE_STATUS,
+    CommandResult,
+    Transport,
+    command_script,
+    posix_parent,
+    shell_path,
+    split_status,
+    strip_start,
+    unsafe_workdir,
+)
 from edge_bench.devices.errors import CommandTimeout, ConnectionFailed, ConnectionLost, RemoteCommandFailed, ToolMissing
 from edge_bench.devices.profile import DeviceProfile
 from edge_bench.devices.registry import register_transport
@@ -73,8 +83,10 @@ class AdbTransport(Transport):
         try:
             return subprocess.run(argv, capture_output=True, timeout=timeout, input=input,
                                   stdin=None if input is not None else subprocess.DEVNULL)
-        except subprocess.TimeoutExpired:
-            raise CommandTimeout(f"adb {args[0]} on {self.device().serial} did not finish within {timeout:g} s") from None
+        except subprocess.TimeoutExpired:  # subprocess.run killed the adb client
+            step = {"push": "push", "pull": "pull"}.get(args[0], "command" if args[0] == "shell" else "job")
+            raise CommandTimeout(f"adb {args[0]} on {self.device().serial} did not finish within {timeout:g} s and was stopped",
+                                 hint=f"check the device (adb devices); raise timeouts.{step} in the profile for slow links") from None
 
     def _run(self, argv: list[str], timeout: float | None, input: bytes | None, env: dict[str, str]) -> CommandResult:
         """Run `argv` in the device shell; see Transport.run."""
@@ -82,8 +94,15 @@ class AdbTransport(Transport):
         started = time.perf_counter()
         proc = self.adb_command("shell", script, timeout=timeout, input=input)
         status, out, err = split_status(proc.stdout, proc.stderr)
+        began, err = strip_start(err)
+        if not began:  # adb clients that merge the streams
+            began, out = strip_start(out)
         if status is None:
             raise self._failure(proc.stderr or proc.stdout)
+        if status == UNSAFE_STATUS and not began:
+            unsafe = unsafe_workdir(err + out, self.workdir, f"the Android device {self.device().serial}")
+            if unsafe:
+                raise unsafe
         self._workdir_ready = True
         return CommandResult(status, out, err, time.perf_counter() - started)
 
@@ -101,12 +120,13 @@ class AdbTransport(Transport):
         """`adb push`: a file to exactly `remote`, or a folder's contents into `remote`."""
         local, dest = Path(local), self.resolve(remote)
         if local.is_dir():
-            self.run(["mkdir", "-p", dest]).check(f"creating {dest} on the device")
+            self.run(["mkdir", "-p", dest], timeout=self.profile.timeouts.command).check(f"creating {dest} on the device")
             entries = [str(p) for p in sorted(local.iterdir())]
             if entries:
                 self._sync("push", *entries, dest + "/")
         elif local.is_file():
-            self.run(["mkdir", "-p", posix_parent(dest)]).check(f"creating the folder of {dest} on the device")
+            self.run(["mkdir", "-p", posix_parent(dest)], timeout=self.profile.timeouts.command).check(
+                f"creating the folder of {dest} on the device")
             self._sync("push", str(local), dest)
         else:
             raise RemoteCommandFailed(f"cannot push {local}: no such file or folder here")
@@ -124,7 +144,9 @@ class AdbTransport(Transport):
                 os.replace(pulled, local)
 
     def _sync(self, verb: str, *args: str) -> None:
-        proc = self.adb_command(verb, *args)
+        """`adb push` / `adb pull` within the profile's timeouts.push / timeouts.pull."""
+        limits = self.profile.timeouts
+        proc = self.adb_command(verb, *args, timeout=limits.push if verb == "push" else limits.pull)
         if proc.returncode != 0:
             text = (proc.stderr or proc.stdout).decode("utf-8", "replace")
             if any(marker in text for marker in _ADB_FAILURES):
@@ -133,12 +155,16 @@ class AdbTransport(Transport):
 
     def check(self, timeout: float | None = None) -> None:
         """A ready device is attached and its workdir can be made; raises ConnectionFailed if not."""
+        timeout = timeout or self.profile.timeouts.check
         self._device = None
-        self.device(timeout or 15.0)
+        self.device(timeout)
         script = command_script(["true"], self.workdir, {}, make_workdir=True)
         proc = self.adb_command("shell", script, timeout=timeout)
         status, _, err = split_status(proc.stdout, proc.stderr)
         if status is None:
             raise self._failure(proc.stderr or proc.stdout)
-        CommandResult(status, b"", err).check(f"creating {shell_path(self.workdir)} on the device")
+        unsafe = unsafe_workdir(err + proc.stdout, self.workdir, f"the Android device {self.device().serial}")
+        if status == UNSAFE_STATUS and unsafe:
+            raise unsafe
+        CommandResult(status, b"", strip_start(err)[1]).check(f"creating {shell_path(self.workdir)} on the device")
 
