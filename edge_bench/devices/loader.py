@@ -67,7 +67,8 @@ def check_profile(profile: DeviceProfile, path: Path) -> None:
     from edge_bench.devices.registry import transport_class
 
     if profile.name != path.stem:
-        raise ConfigError(f"name {profile.name!r} in {path} differs from the file name", hint=f"rename the file to {profile.name}.toml or fix name")
+        shown = profile.name if profile.name.isprintable() else repr(profile.name)
+        raise ConfigError(f"name {profile.name!r} in {path} differs from the file name", hint=f"rename the file to {shown}.toml or fix name")
     transport = transport_class(profile.transport, source=str(path))
     if profile.workdir and not profile.workdir.startswith(("/", "~/")):
         raise ConfigError(f"workdir must be an absolute path or start with ~/, not {profile.workdir!r}, in {path}")
@@ -84,7 +85,7 @@ def check_profile(profile: DeviceProfile, path: Path) -> None:
             raise ConfigError(f"unknown backend {backend!r} in {path}", hint=hint)
     for name in profile.env:
         if not _ENV_NAME.match(name):
-            raise ConfigError(f"env.{name} is not a valid environment variable name in {path}")
+            raise ConfigError(f"env.{name!r} is not a valid environment variable name in {path}")
     for step, seconds in vars(profile.timeouts).items():
         if seconds < 0 or (seconds == 0 and step != "lock"):
             raise ConfigError(f"timeouts.{step} must be a number of seconds > 0, not {seconds!r}, in {path}")

@@ -67,7 +67,7 @@ def _convert(value: Any, kind: Any, key: str, source: str) -> Any:
     if origin is dict:
         if not isinstance(value, dict):
             raise _type_error(key, "a table", value, source)
-        return {k: _convert(v, args[1], f"{key}.{k}", source) for k, v in value.items()}
+        return {k: _convert(v, args[1], f"{key}.{k if k.isprintable() else repr(k)}", source) for k, v in value.items()}
     return _scalar(value, kind, key, source)
 
 
