@@ -246,6 +246,28 @@ def test_no_command_is_left_on_the_device_after_the_host_stops(sshd_server, tmp_
             proc.kill()
 
 
+@pytest.mark.parametrize("how", ["sigterm", "host-killed"])
+def test_no_local_command_outlives_a_killed_host(tmp_path, how):
+    profile = tmp_path / "here.toml"
+    profile.write_text(f'transport = "local"\nworkdir = "{tmp_path / "w"}"\n')
+    marker = f"edge-bench-test-{os.getpid()}-local-{how}"
+    host = subprocess.Popen([sys.executable, "-c", HOST, str(profile), marker], stdout=subprocess.PIPE, start_new_session=True)
+    try:
+        assert host.stdout.readline() == b"connected\n"
+        end = time.monotonic() + 30
+        while not _remote(marker) and time.monotonic() < end:
+            time.sleep(0.1)
+        assert _remote(marker), "the command never started"
+        host.send_signal(signal.SIGTERM if how == "sigterm" else signal.SIGKILL)
+        host.wait(timeout=30)
+        assert _gone(marker), "the command outlived its host"
+    finally:
+        if host.poll() is None:
+            host.kill()
+        for proc in _remote(marker):
+            proc.kill()
+
+
 def test_kill_tagged_script_quotes_the_tag(tmp_path):
     canary = tmp_path / "pwned"
     for tag in (f'"; touch {canary}; "', f"$(touch {canary})", f"'; touch {canary}; '"):

@@ -88,6 +88,7 @@ class LocalTransport(Transport):
         except (FileNotFoundError, PermissionError) as exc:
             code = 127 if isinstance(exc, FileNotFoundError) else 126
             return CommandResult(code, b"", f"{argv[0]}: {exc.strerror}\n".encode(), time.perf_counter() - started)
+        guard = _Guard(proc.pid)
         try:
             out, err = proc.communicate(input, timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -96,6 +97,8 @@ class LocalTransport(Transport):
         except BaseException:  # KeyboardInterrupt: leave nothing running
             _kill_group(proc)
             raise
+        finally:
+            guard.dismiss()
         return CommandResult(proc.returncode, out, err, time.perf_counter() - started)
 
     def push(self, local: Path, remote: str) -> None:
@@ -119,6 +122,27 @@ class LocalTransport(Transport):
             shutil.rmtree(self._temp, ignore_errors=True)
             self._temp = None
             self._workdir_ready = False
+
+
+class _Guard:
+    """A sidecar that kills a command's process group if this process dies first (SIGTERM, SIGKILL, a crash):
+    it waits on a pipe only this process writes to, and the kernel closes it when we go (Linux and macOS)."""
+
+    _SCRIPT = 'read _ ; kill -TERM -"$1" 2>/dev/null; sleep 2; kill -KILL -"$1" 2>/dev/null'
+
+    def __init__(self, pgid: int) -> None:
+        read_end, self._write = os.pipe()
+        try:
+            self._proc = subprocess.Popen(["sh", "-c", self._SCRIPT, "sh", str(pgid)], stdin=read_end, stdout=subprocess.DEVNULL,
+                                          stderr=subprocess.DEVNULL, start_new_session=True)
+        finally:
+            os.close(read_end)
+
+    def dismiss(self) -> None:
+        """The command is over (or killed by us): stop the sidecar without letting it fire."""
+        self._proc.kill()
+        self._proc.wait()
+        os.close(self._write)
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
