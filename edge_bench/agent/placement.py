@@ -40,8 +40,9 @@ def partitions(ops: list[dict]) -> list[set[int]]:
     return found
 
 
-def placement(ops: list[dict]) -> dict:
-    """Partitions, delegated and not-delegated op counts by type, quantize/dequantize counts, the ops in run order."""
+def placement(ops: list[dict], tensor_names: dict[int, str] | None = None) -> dict:
+    """Partitions, delegated and not-delegated op counts by type, quantize/dequantize counts, the ops in run order
+    as [type, delegated, first output tensor's name] (litert-torch names tensors after the module stack)."""
     parts = partitions(ops)
     delegated = set().union(*parts) if parts else set()
     original = [op for op in ops if op["op_name"] != "DELEGATE"]
@@ -57,5 +58,10 @@ def placement(ops: list[dict]) -> dict:
         "not_delegated_ops": dict(sorted(outside.items())),
         "quantize": sum((inside + outside)[name] for name in QUANTIZE_OPS[:1]),
         "dequantize": sum((inside + outside)[name] for name in QUANTIZE_OPS[1:]),
-        "run_order": [[op["op_name"], int(op["index"]) in delegated] for op in original],
+        "run_order": [[op["op_name"], int(op["index"]) in delegated, _name(op, tensor_names or {})] for op in original],
     }
+
+
+def _name(op: dict, names: dict[int, str]) -> str:
+    outputs = [int(t) for t in op.get("outputs", ()) if int(t) >= 0]
+    return names.get(outputs[0], "") if outputs else ""

@@ -52,10 +52,15 @@ def _etdump(etdp: Path, pte: Path, tower: str, timed_ms: float | None) -> TowerP
 def placement_profile(placement: dict, tower: str, timed_ms: float | None) -> TowerProfile:
     """LiteRT placement alone: every node in run order, inside a delegate partition or not; no times."""
     from .blocks import place
+    from .tflite_names import module_of
 
-    rows = [OpRow(name=str(name), kind="delegate" if inside else "portable", op_types=(str(name),))
-            for name, inside in placement.get("run_order") or ()]
-    rows = place(rows, tower)
+    rows, classes = [], {}
+    for entry in placement.get("run_order") or ():
+        op, inside, tensor = (list(entry) + [""])[:3]
+        path, cls = module_of(str(tensor))
+        classes.setdefault(path, cls)
+        rows.append(OpRow(name=str(op), kind="delegate" if inside else "portable", module=path, op_types=(str(op),)))
+    rows = place(rows, tower, classes)
     notes = ("per-operator times need a native benchmark_model (--enable_op_profiling); this is placement only",)
     return TowerProfile(source="placement", ops=tuple(rows), timed_median_ms=timed_ms, delegate_calls=placement.get("partitions"),
                         placement={k: v for k, v in placement.items() if k != "run_order"}, notes=notes)

@@ -62,7 +62,8 @@ class _LiteRtBase(Runtime):
         details = getattr(interpreter, "_get_ops_details", None)
         if details is None:
             return {"status": "unsupported", "reason": f"{self.name} {self.version()} does not list its nodes"}
-        return {"status": "ok", "source": "placement", "runs": 0, "placement": placement(details())}
+        names = {int(t["index"]): str(t.get("name") or "") for t in interpreter.get_tensor_details()}
+        return {"status": "ok", "source": "placement", "runs": 0, "placement": placement(details(), names)}
 
 
 @register
