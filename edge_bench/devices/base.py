@@ -106,11 +106,14 @@ class Transport(ABC):
     ) -> CommandResult:
         """Run `argv` in the workdir with the profile's env (plus `env`); its exit status
         comes back in the result. No exit status (connection failure) raises
-        ConnectionFailed / ConnectionLost. A timeout raises CommandTimeout after the
+        ConnectionFailed / ConnectionLost. `timeout` None = the profile's timeouts.job.
+        A timeout raises CommandTimeout after the
         command and everything it started are killed on the device. `tag` names the
         command for `stop_tagged` (another thread may stop it while it runs)."""
         if not argv:
             raise ValueError("run() needs a program to run")
+        if timeout is None:  # nothing waits forever on a device: at most one job's limit
+            timeout = self.profile.timeouts.job
         tag = tag or secrets.token_hex(8)
         try:
             return self._run(list(argv), timeout, input, {**self.profile.env, **(env or {}), RUN_TAG: tag})

@@ -32,8 +32,10 @@ def fingerprint_source() -> bytes:
     return Path(fingerprint.__file__).read_bytes()
 
 
-def collect_info(transport: Transport, timeout: float = FINGERPRINT_TIMEOUT_S) -> dict:
-    """The fingerprint of the transport's device, plus how it was taken."""
+def collect_info(transport: Transport, timeout: float | None = None) -> dict:
+    """The fingerprint of the transport's device, plus how it was taken (within `timeout`, default the profile's
+    timeouts.command)."""
+    timeout = timeout or transport.profile.timeouts.command
     python = transport.python
     if python:
         result = transport.run([*python_argv(python), "-c", ISOLATED_STDIN], input=fingerprint_source(), timeout=timeout)
