@@ -119,7 +119,10 @@ def _agent_file(workdir: Path, name: str = "main.py") -> Path:
     return workdir / AGENT_HOME / "edge_bench_agent" / name
 
 
-@pytest.mark.parametrize("damage", ["stale-stamp", "altered", "partial", "extra-file"])
+SLOW = pytest.mark.slow
+
+
+@pytest.mark.parametrize("damage", ["stale-stamp", *(pytest.param(d, marks=SLOW) for d in ("altered", "partial", "extra-file"))])
 def test_a_stale_partial_or_altered_agent_is_pushed_again(sshd_server, tmp_path, damage):
     workdir = tmp_path / "w"
     profile = _profile(sshd_server, tmp_path, workdir=str(workdir))
@@ -223,8 +226,8 @@ def _gone(marker: str, limit_s: float = 20.0) -> bool:
     return False
 
 
-@pytest.mark.parametrize("how", ["ctrl-c", "sigterm", "host-killed"])
-@pytest.mark.parametrize("shared", [True, False], ids=["controlmaster", "direct"])
+@pytest.mark.parametrize("how, shared", [("ctrl-c", True), *(pytest.param(h, c, marks=SLOW) for h, c in (
+    ("sigterm", True), ("host-killed", True), ("ctrl-c", False), ("sigterm", False), ("host-killed", False)))])
 def test_no_command_is_left_on_the_device_after_the_host_stops(sshd_server, tmp_path, how, shared):
     profile = _profile(sshd_server, tmp_path, workdir=str(tmp_path / "w"), extra=f"control_master = {str(shared).lower()}\n")
     marker = f"edge-bench-test-{os.getpid()}-{how}-{shared}"
@@ -246,7 +249,7 @@ def test_no_command_is_left_on_the_device_after_the_host_stops(sshd_server, tmp_
             proc.kill()
 
 
-@pytest.mark.parametrize("how", ["sigterm", "host-killed"])
+@pytest.mark.parametrize("how", ["host-killed", pytest.param("sigterm", marks=SLOW)])
 def test_no_local_command_outlives_a_killed_host(tmp_path, how):
     profile = tmp_path / "here.toml"
     profile.write_text(f'transport = "local"\nworkdir = "{tmp_path / "w"}"\n')
@@ -389,7 +392,7 @@ def test_the_fingerprint_splits_the_devices_python_like_jobs(tmp_path):
     assert info["python"] and info["collected_with"] == f"{sys.executable} -X utf8"
 
 
-@pytest.mark.slow
+@SLOW
 def test_run_on_a_device_another_process_holds_exits_1_with_one_line(capsys, tmp_path):
     from edge_bench.cli import main
 
