@@ -102,7 +102,7 @@ def select_device(devices: list[AdbDevice], serial: str = "") -> AdbDevice:
         chosen = [d for d in devices if d.state == "device"] or devices
         if len(chosen) > 1:
             raise ConnectionFailed(f"{len(chosen)} Android devices attached: {', '.join(d.serial for d in chosen)}",
-                                   hint="set [adb] serial in the device profile to one of them", reason="ambiguous")
+                                   hint="set adb.serial in the device profile to one of them", reason="ambiguous")
     device = chosen[0]
     if device.state != "device":
         reason, message, hint = _STATE_ERRORS.get(

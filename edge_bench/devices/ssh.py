@@ -67,7 +67,7 @@ class SshTransport(Transport):
             raise ToolMissing("the OpenSSH client (ssh) is not installed here", hint="install openssh-client")
         identity = os.path.expanduser(profile.ssh.identity_file)
         if identity and not os.access(identity, os.R_OK):
-            raise ConfigError(f"[ssh] identity_file {profile.ssh.identity_file} of device {profile.name!r} is not readable here",
+            raise ConfigError(f"ssh.identity_file {profile.ssh.identity_file} of device {profile.name!r} is not readable here",
                               hint="point it at your private key, or set it to '' to use ssh's default keys and agent")
         self._control_dir = _private_dir() if profile.ssh.control_master else None
         if self._control_dir:  # removed even if close() is never called
