@@ -13,7 +13,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-from edge_bench.devices import ConnectionFailed, Transport
+from edge_bench.devices import CommandTimeout, ConnectionFailed, Transport
 from edge_bench.devices.base import python_argv
 from edge_bench.models.weights import file_sha256
 
@@ -192,7 +192,7 @@ class DeviceSession:
     def _pull_result(self, output: str, local_dir: Path) -> dict | None:
         try:
             self.transport.pull(output, local_dir / "out")
-        except ConnectionFailed:
+        except (ConnectionFailed, CommandTimeout):  # the device went away or hung: the job says so
             raise
         except Exception:  # a pull after a failed job may find nothing
             return None
