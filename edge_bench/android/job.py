@@ -176,12 +176,43 @@ def _timed_job(ctx: JobContext) -> dict:
                           sha256_verified=verified)
     result["protocol_deviations"] = [*result.get("protocol_deviations", []), *unknown, *notes]
     result["input_tensors"] = _tensors_record(io)
+    if result["status"] == "ok" and ctx.job.get("profile") and ctx.runner.profile_source:
+        result["profile"] = _profile(ctx, remote, first)
     if result["status"] == "ok" and ctx.job.get("gallery"):
         result["gallery"] = _gallery(ctx, items)
         result["protocol_deviations"] += result["gallery"].pop("deviations", [])
     if result["status"] == "ok":
         result["fidelity"] = measure_fidelity(ctx, local, remote, items, specs_in, specs_out)
     return result
+
+
+def _profile(ctx: JobContext, remote: str, first) -> dict:
+    """The profiling pass after the timed run: the runner again, `profile` runs with its profiler on; its file pulled.
+
+    A pass that fails is recorded in the block (status "failed"), never failing the job's measurements."""
+    import time
+    from dataclasses import replace
+
+    runs = int(ctx.job.get("profile") or 0)
+    name = f"profile{ctx.runner.profile_suffix}"
+    phone = posixpath.join(ctx.remote_dir, name)
+    protocol = {**ctx.protocol(), "warmup_min_runs": 1, "warmup_min_seconds": 0.0, "min_runs": runs, "min_seconds": 0.0}
+    run = run_settings(ctx, remote, (first,), protocol, peak_memory=False)
+    run = replace(run, extra_args=(*run.extra_args, *ctx.runner.profile_args(phone)))
+    ctx.emit("profile", {"artifact": ctx.job["artifact"]["path"], "runs": runs})
+    start = time.perf_counter()
+    argv, capture, report = execute(ctx, run, "profile")
+    ctx.raw_outputs["profile_output.txt"] = capture.text()
+    failed = ctx.runner.failure(report)
+    block = {"source": ctx.runner.profile_source, "runs": runs, "command": argv}
+    if failed or capture.exit_code != 0:
+        return {**block, "status": "failed", "reason": failed[1] if failed else f"exit status {capture.exit_code}"}
+    try:
+        ctx.device.pull(phone, ctx.local_dir / name)
+    except Exception as exc:  # a runner built without its profiler writes no file
+        return {**block, "status": "failed", "reason": f"no {name} on the phone ({' '.join(str(exc).split())}): "
+                                                       f"is {ctx.runner.module} built with its profiler?"}
+    return {**block, "status": "ok", "file": name, "wall_s": time.perf_counter() - start}
 
 
 def _gallery(ctx: JobContext, items: np.ndarray) -> dict:

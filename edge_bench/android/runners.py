@@ -30,6 +30,13 @@ class NativeRunner(ABC):
     """It can print the duration of every run (raw samples), not only statistics."""
     time_based: ClassVar[bool] = False
     """It honours minimum seconds for warm-up and timed runs, not only counts."""
+    profile_source: ClassVar[str] = ""
+    """What its profiling pass writes (edge_bench.profile.build reads it): 'etdump' or 'benchmark_model' ('' = none)."""
+    profile_suffix: ClassVar[str] = ""
+
+    def profile_args(self, remote_file: str) -> list[str]:
+        """Flags of the profiling pass, which writes its per-operator file to `remote_file` on the phone."""
+        return []
 
     @abstractmethod
     def argv(self, runner: str, settings: RunSettings) -> list[str]:
@@ -96,6 +103,13 @@ class LiteRTBenchmarkModel(NativeRunner):
     backend = "tflite"
     module = "benchmark_model"
     time_based = True
+    profile_source, profile_suffix = "benchmark_model", ".csv"
+
+    def profile_args(self, remote_file: str) -> list[str]:
+        """--enable_op_profiling, its tables written as CSV to `remote_file` (edge_bench.profile.benchmark_model reads them)."""
+        from edge_bench.profile.benchmark_model import flags
+
+        return flags(remote_file)
 
     def argv(self, runner: str, settings: RunSettings) -> list[str]:
         return benchmark_model_argv(runner, settings)
@@ -156,6 +170,11 @@ class ExecuTorchRunner(NativeRunner):
     module = "executor_runner"
     logcat_tag = "ExecuTorch"
     per_run_samples = True
+    profile_source, profile_suffix = "etdump", ".etdp"
+
+    def profile_args(self, remote_file: str) -> list[str]:
+        """executor_runner built with the event tracer (EXECUTORCH_ENABLE_EVENT_TRACER) writes an ETDump there."""
+        return [f"--etdump_path={remote_file}"]
 
     def argv(self, runner: str, settings: RunSettings) -> list[str]:
         return executor_runner_argv(runner, settings)

@@ -64,6 +64,7 @@ class NativeExecutor:
             gallery=GalleryRef("", "", request.gallery.batch) if request.gallery else None,
         ).to_dict()
         spec["artifact"] = self._ref(root, request.artifact)
+        spec["profile"] = request.profile
         if request.gallery is not None:
             spec["gallery"] = {**self._ref(root, request.gallery), "batch": request.gallery.batch}
         return spec
@@ -82,4 +83,12 @@ class NativeExecutor:
         if result.get("status") != "ok":
             raise TowerFailed("failed", result.get("phase"), f"{request.tower} tower: {result.get('error')}")
         native = {k: result.get(k) for k in NATIVE_FACTS}
-        return TowerOutcome(tower_result(result, request.flops, request.peak_gflops, ceiling_gflops=request.ceiling_gflops, executor="native", native=native))
+        tower = tower_result(result, request.flops, request.peak_gflops, ceiling_gflops=request.ceiling_gflops, executor="native", native=native)
+        if result.get("profile"):  # the profiling pass: an ETDump or benchmark_model's op-profiling CSV, pulled beside result.json
+            from dataclasses import replace
+
+            from edge_bench.profile.build import from_agent
+
+            out = root / job["output_dir"]
+            tower = replace(tower, profile=from_agent(result["profile"], out, request.artifact.path, request.tower, tower.latency.median))
+        return TowerOutcome(tower)

@@ -24,11 +24,16 @@ def from_agent(block: dict, out_dir: Path, artifact: Path, tower: str, timed_med
     if status != "ok":
         return base
     name = str(block.get("file") or "")
-    if base.source == "etdump" and (not name or Path(name).name != name or name in (".", "..")):
-        return replace(base, status="failed", reason=f"the device named its ETDump {name!r}, not a plain file name in its output folder")
+    if base.source in ("etdump", "benchmark_model") and (not name or Path(name).name != name or name in (".", "..")):
+        return replace(base, status="failed", reason=f"the device named its profile file {name!r}, not a plain file name in its output folder")
     try:
         if base.source == "etdump":
             profile = _etdump(Path(out_dir) / name, Path(artifact), tower, timed_ms)
+        elif base.source == "benchmark_model":
+            from .benchmark_model import parse, tower_profile
+
+            profile = tower_profile(parse((Path(out_dir) / name).read_text(errors="replace")), tower, timed_ms)
+            profile = replace(profile, files={"op_profile": str(Path(out_dir) / name)})
         elif base.source == "placement":
             profile = placement_profile(block.get("placement") or {}, tower, timed_ms)
         else:
