@@ -429,3 +429,20 @@ def test_an_adb_push_to_a_device_that_hangs_fails_within_the_push_timeout(tmp_pa
         finished, error = _finishes(lambda: device.push(artifact, "model.pte"))
     assert finished and isinstance(error, CommandTimeout)
     assert "adb push on HUNG1 did not finish within 1.5 s" in error.one_line() and "timeouts.push" in error.one_line()
+
+
+def test_a_python_setting_that_does_not_split_is_a_one_line_error(tmp_path):
+    path = tmp_path / "odd.toml"
+    path.write_text("transport = \"local\"\npython = \"'/opt/my venv/bin/python\"\n")
+    with pytest.raises(ConfigError) as caught:
+        read_profile(path)
+    assert "does not split into words" in caught.value.one_line()
+
+
+def test_the_local_python_is_one_word_even_with_spaces(tmp_path, monkeypatch):
+    from edge_bench.devices import DeviceProfile
+    from edge_bench.devices.base import python_argv
+
+    monkeypatch.setattr(sys, "executable", "/opt/my venv/bin/python")
+    with open_transport(DeviceProfile(name="l", python="")) as device:
+        assert python_argv(device.python) == ["/opt/my venv/bin/python"]

@@ -8,6 +8,7 @@ file overrides a shipped one of the same name.
 from __future__ import annotations
 
 import re
+import shlex
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -86,6 +87,11 @@ def check_profile(profile: DeviceProfile, path: Path) -> None:
     for name in profile.env:
         if not _ENV_NAME.match(name):
             raise ConfigError(f"env.{name!r} is not a valid environment variable name in {path}")
+    try:
+        shlex.split(profile.python)
+    except ValueError as exc:
+        raise ConfigError(f"python {profile.python!r} in {path} does not split into words: {exc}",
+                          hint="quote it as a shell would, e.g. python = \"'/opt/my venv/bin/python' -X utf8\"") from None
     for step, seconds in vars(profile.timeouts).items():
         if seconds < 0 or (seconds == 0 and step != "lock"):
             raise ConfigError(f"timeouts.{step} must be a number of seconds > 0, not {seconds!r}, in {path}")

@@ -7,6 +7,7 @@ With no `workdir` in the profile, a temporary folder is used and removed on
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import signal
 import stat
@@ -53,7 +54,7 @@ class LocalTransport(Transport):
     @property
     def python(self) -> str | None:
         """The profile's Python, or the one running edge-bench."""
-        return self.profile.python or sys.executable
+        return self.profile.python or shlex.quote(sys.executable)  # one word when split (a path with spaces)
 
     def resolve(self, remote: str) -> str:
         """Like Transport.resolve, with '~' expanded."""

@@ -6,6 +6,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
+from edge_bench.devices.base import python_argv
 from edge_bench.devices.profile import DeviceProfile
 from edge_bench.devices.registry import open_transport
 from edge_bench.errors import EdgeBenchError
@@ -43,7 +44,7 @@ def probe(profile: DeviceProfile, timeout: float = PROBE_TIMEOUT_S) -> Probe:
             transport.check(timeout)
             detail = "reachable"
             if transport.python:
-                result = transport.run([transport.python, "-c", "import platform; print(platform.python_version())"],
+                result = transport.run([*python_argv(transport.python), "-c", "import platform; print(platform.python_version())"],
                                        timeout=timeout + 5)
                 detail = f"python {result.text().strip()}" if result.ok else f"{transport.python} not runnable"
     except EdgeBenchError as exc:
