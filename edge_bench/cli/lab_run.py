@@ -33,8 +33,9 @@ def lab_summary(outcome, store) -> dict:
 
 
 def run_lab(plan: RunPlan, devices: tuple[str, ...], resume: bool, allow_shared_hardware: bool, json_out: Path | None,
-            quiet: bool) -> None:
-    """Run the plan on every device at once; print each device's tables and one closing line; exit like `run`."""
+            quiet: bool, address: str | None = None) -> None:
+    """Run the plan on every device at once (on this host, or on the Ray lab at `address`); print each device's
+    tables and one closing line; exit like `run`."""
     from edge_bench.cli.checks import exit_code
     from edge_bench.cli.lab_live import LabLive
     from edge_bench.cli.logs import OutputLog, new_log_path
@@ -43,12 +44,20 @@ def run_lab(plan: RunPlan, devices: tuple[str, ...], resume: bool, allow_shared_
     from edge_bench.runner.lab import LabRunner
     from edge_bench.store import Store
 
-    check_devices(devices)
+    if address is None:
+        check_devices(devices)
+    elif len(set(devices)) != len(devices):
+        check_devices(devices)
     store = Store()
     log = OutputLog(new_log_path("run"), title="lab run")
     with log, LabLive(console, quiet=quiet, log=log) as live:
-        outcome = LabRunner(store, on_event=live.on_event, allow_shared_hardware=allow_shared_hardware).run(
-            replace(plan, device=devices[0]), devices, resume=resume)
+        if address is None:
+            runner = LabRunner(store, on_event=live.on_event, allow_shared_hardware=allow_shared_hardware)
+        else:
+            from edge_bench.runner.ray_lab import RayLabRunner
+
+            runner = RayLabRunner(address, store, on_event=live.on_event, allow_shared_hardware=allow_shared_hardware)
+        outcome = runner.run(replace(plan, device=devices[0]), devices, resume=resume)
     for device, run in outcome.runs.items():
         rows = store.jobs(run_id=run.run_id)
         console.print(speed_table(rows, f"{device}: run {run.run_id} ({run.status}): speed and memory"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import typer
@@ -52,6 +53,9 @@ def run_command(
                                   "backend and precision first (cached per device), for the compute shares."),
     json_out: Path = typer.Option(None, "--json", help="Also write the run's summary (status, counts, per job figures) to this JSON file."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No per-job lines: only the final tables and the closing line."),
+    lab: str = typer.Option(None, "--lab", metavar="HEAD:PORT", help="Run on devices of a lab across hosts (Ray; "
+                            "`edge-bench lab serve`): each device's jobs on the node that owns it, artifacts converted here "
+                            "and shipped, records stored here."),
     allow_shared_hardware: bool = typer.Option(False, "--allow-shared-hardware", help="A lab run whose devices are one machine "
                                                "(e.g. local and an ssh profile to 127.0.0.1) is refused, as each would disturb "
                                                "the other's timings; this runs them anyway and marks their results as taken concurrently."),
@@ -102,12 +106,12 @@ def run_command(
     )
     if cooldown_temp is not None and not math.isfinite(cooldown_temp):
         raise ConfigError(f"--cooldown-temp takes a temperature in °C, got {cooldown_temp}")
-    validate_plan(plan)  # every problem at once, before anything is stored
+    validate_plan(replace(plan, device="local") if lab else plan)  # a lab's device profiles live on its hosts
     writable_file(json_out, "--json")
-    if len(devices) > 1:
+    if len(devices) > 1 or lab:
         from edge_bench.cli.lab_run import run_lab
 
-        return run_lab(plan, devices, resume, allow_shared_hardware, json_out, quiet)
+        return run_lab(plan, devices, resume, allow_shared_hardware, json_out, quiet, lab)
     store = Store()
     log = OutputLog(new_log_path("run"), title="run")
     with log, LiveRun(console, quiet=quiet, log=log) as live:

@@ -132,3 +132,13 @@ class ScriptedExecutor:
         embeddings /= np.maximum(np.linalg.norm(embeddings, axis=1, keepdims=True), 1e-12)
         outcome = tower_result(result, request.flops, request.peak_gflops, ceiling_gflops=request.ceiling_gflops, executor="scripted")
         return TowerOutcome(outcome, embeddings.astype(np.float32) if request.encode else None)
+
+
+@dataclass
+class ScriptedFactory:
+    """An executor factory of scripted devices that pickles, for a lab's actors on other Ray nodes (tests, bench)."""
+
+    script: Script = field(default_factory=Script)
+
+    def __call__(self, profile, transport, local_root) -> ScriptedExecutor:  # noqa: ARG002  (the factory's signature)
+        return ScriptedExecutor(self.script)
