@@ -54,7 +54,7 @@ KNOWN_JOB_JSON = {
     "protocol": {"warmup_min_runs": 4, "warmup_min_seconds": 0.5, "min_runs": 20, "min_seconds": 2.0,
                  "max_runs": 300, "max_seconds": 12.5},
     "encode": False, "thermal_zones": ["/sys/class/thermal/thermal_zone0/temp"], "workdir": "/tmp/eb", "runtime": "litert",
-    "runtime_options": {"compute_units": "CPU_ONLY"}, "schema": 1,
+    "runtime_options": {"compute_units": "CPU_ONLY"}, "profile": 0, "schema": 1,
 }
 
 
