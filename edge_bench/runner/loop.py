@@ -46,6 +46,8 @@ class Runner:
 
     def run(self, plan: RunPlan, resume: bool = False) -> RunOutcome:
         """Run every job of the plan that is not done yet; return the outcome."""
+        if resume and (previous := self.store.latest_run(plan.key())) is not None:
+            self.store.lock_run(previous.id).release()  # a run live elsewhere is refused before the device is touched
         with DeviceRun.open(plan, self.cancel, self.executor_factory) as device:
             jobs = expand(plan, device.profile.backends, device.runtime_gaps())
             device.measure_ceilings(jobs)
