@@ -208,3 +208,17 @@ def test_numpy_runtime_says_plainly_it_cannot_profile():
     runtime.threads, runtime.options = 1, {}
     block = ExecutorchNumpy.profile(runtime, "a.pte", [], 10, ".")
     assert block["status"] == "unsupported" and "cannot write an ETDump" in block["reason"]
+
+
+def test_the_roll_up_is_a_tower_figure_for_the_reports():
+    from edge_bench.records.tower import figures
+    from edge_bench.report.schema import TOWER_COLUMNS
+
+    rows = (OpRow("FC", "delegate", "attention", median_ms=0.4), OpRow("ln", "portable", "norms", median_ms=0.1))
+    p = TowerProfile(source="etdump", ops=rows, blocks=roll_up(list(rows), 0.6), op_total_ms=0.5, outside_delegate_ms=0.1,
+                     timed_median_ms=0.6, wall_s=0.25, job_wall_s=5.0)
+    f = figures(TowerResult(profile=p))
+    assert f["profile_attention_ms"] == pytest.approx(0.4) and f["profile_norms_ms"] == pytest.approx(0.1)
+    assert f["profile_mlp_ms"] == 0.0 and f["profile_operators_ms"] == 0.5 and f["profile_pass_ms"] == pytest.approx(250)
+    assert figures(TowerResult())["profile_attention_ms"] is None
+    assert {"profile_attention_ms", "profile_outside_delegate_ms", "profile_job_wall_ms"} <= set(TOWER_COLUMNS)  # JSON and CSV

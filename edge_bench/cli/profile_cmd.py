@@ -25,6 +25,7 @@ def profile_command(
     min_seconds: float = typer.Option(1.0, "--min-seconds", min=0, help="... and at least this many seconds."),
     top: int = typer.Option(15, "--top", min=1, help="Operators shown per tower, slowest first (every row is stored)."),
     json_out: Path = typer.Option(None, "--json", help="Also write both towers' profiles (rows, roll-up, placement) to this JSON file."),
+    csv_out: Path = typer.Option(None, "--csv", help="Also write every per-operator row (tower, operator, block, module, ms, share) to this CSV file."),
 ) -> None:
     """Profile one model on a device: a normal job (stored, see `edge-bench show`), then a profiling pass per tower.
 
@@ -48,6 +49,7 @@ def profile_command(
                    threads=threads, protocol=Protocol(min_runs=min_runs, min_seconds=min_seconds), ceilings=False, profile=runs)
     validate_plan(plan)
     writable_file(json_out, "--json")
+    writable_file(csv_out, "--csv")
     store = Store()
     log = OutputLog(new_log_path("profile"), title="profile")
     with log, LiveRun(console, quiet=False, log=log) as live:
@@ -67,6 +69,10 @@ def profile_command(
         data = [{"job": row.id, "model": row.model, "backend": row.backend, "precision": row.precision,
                  "towers": {t: encode(row.record.tower(t).profile) for t in ("image", "text")}} for row in rows]
         json_out.expanduser().write_text(json.dumps(data, indent=2) + "\n")
+    if csv_out is not None:
+        from edge_bench.cli.profile_view import ops_csv
+
+        csv_out.expanduser().write_text(ops_csv(rows))
     console.print(f"run {outcome.run_id} {outcome.status}; stored in {store.path}; log: {log.path}")
     code = exit_code(outcome)
     if code:

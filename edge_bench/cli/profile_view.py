@@ -107,3 +107,27 @@ def profile_tables(row, top: int = 15) -> list:
             out.append(placement_table(label, tower, p))
         out.extend(p.notes)
     return out
+
+
+CSV_COLUMNS = ("job", "model", "backend", "precision", "tower", "index", "operator", "where", "block", "module", "op_types",
+               "median_ms", "mean_ms", "share_of_timed_median", "runs")
+
+
+def ops_csv(rows) -> str:
+    """Every stored per-operator row of the jobs, one CSV line each (CSV_COLUMNS)."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        for tower in ("image", "text"):
+            p = row.record.tower(tower).profile
+            if p is None or p.status != "ok":
+                continue
+            for index, op in enumerate(p.ops):
+                share = op.median_ms / p.timed_median_ms if op.median_ms is not None and p.timed_median_ms else None
+                writer.writerow([row.id, row.model, row.backend, row.precision, tower, index, op.name, op.kind, op.block, op.module,
+                                 ";".join(op.op_types), op.median_ms, op.mean_ms, share, op.n])
+    return buffer.getvalue()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from edge_bench.profile.model import TowerProfile
+from edge_bench.profile.model import BLOCKS, TowerProfile
 from edge_bench.records.stats import Stats
 
 REPLICABLE_SPREAD = 0.05
@@ -290,6 +290,31 @@ TOWER_FIGURES: tuple[Figure, ...] = (
     Figure("runtime", "runtime", lambda t: t.runtime.label, "s"),
 )
 """Every scalar figure of a tower, in report units (names carry the unit)."""
+
+
+def _profiled(tower: TowerResult) -> TowerProfile | None:
+    p = tower.profile
+    return p if p is not None and p.status == "ok" and p.blocks else None
+
+
+def _block_ms(name: str) -> Callable[[TowerResult], Any]:
+    def read(tower: TowerResult) -> float | None:
+        p = _profiled(tower)
+        b = p.block(name) if p else None
+        return None if p is None else (b.ms if b else 0.0)
+
+    return read
+
+
+TOWER_FIGURES += (
+    Figure("profile_operators_ms", "profiled ops ms", lambda t: _profiled(t) and _profiled(t).op_total_ms, ".3f"),
+    Figure("profile_outside_delegate_ms", "outside delegate ms", lambda t: _profiled(t) and _profiled(t).outside_delegate_ms, ".3f"),
+    *(Figure(f"profile_{b.replace(' ', '_')}_ms", f"{b} ms", _block_ms(b), ".3f") for b in BLOCKS),
+    Figure("profile_pass_ms", "profile pass ms", lambda t: _ms(t.profile.wall_s) if t.profile else None, ".0f"),
+    Figure("profile_job_wall_ms", "tower job ms", lambda t: _ms(t.profile.job_wall_s) if t.profile else None, ".0f"),
+)
+"""With --profile: the roll-up by block (ms per inference, from the profiling pass), the sum of the per-operator
+rows and the time outside the delegate; the pass's own wall time and the tower job's."""
 
 
 def figures(tower: TowerResult) -> dict[str, Any]:
