@@ -38,6 +38,8 @@ untrained weights: chance level); MiB is the larger peak RSS of the towers.
 - **c**: compare the two marked jobs (along what differs: backend, device,
   precision, model, or their runs).
 - **r**: reload from the store.
+- **p**: where the time goes in the job under the cursor (jobs run with
+  `--profile` or `edge-bench profile`): the roll-up by block per tower.
 """
     BINDINGS = [
         Binding("slash", "filter", "Filter", key_display="/"),
@@ -45,6 +47,7 @@ untrained weights: chance level); MiB is the larger peak RSS of the towers.
         Binding("space", "mark", "Mark"),
         Binding("c", "compare", "Compare marked"),
         Binding("r", "reload", "Reload"),
+        Binding("p", "profile", "Profile"),
     ]
 
     def __init__(self) -> None:
@@ -153,6 +156,17 @@ untrained weights: chance level); MiB is the larger peak RSS of the towers.
             self.notify("Mark two jobs (space), then press c.", severity="warning")
             return
         self.post_message(CompareRequested(*choose_axis(*jobs)))
+
+    def action_profile(self) -> None:
+        """The profile view of the job under the cursor."""
+        from edge_bench.tui.profile_model import profiled_towers
+        from edge_bench.tui.screens.profile import ProfileScreen
+
+        row = self._current()
+        if row is None or not profiled_towers(row.job.record):
+            self.notify("No profile stored for this job: run it with --profile (or edge-bench profile).", severity="warning")
+            return
+        self.app.push_screen(ProfileScreen(row.job))
 
     @on(DataTable.CellHighlighted)
     def _detail(self) -> None:
