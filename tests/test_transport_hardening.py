@@ -139,9 +139,10 @@ def test_a_stale_partial_or_altered_agent_is_pushed_again(sshd_server, tmp_path,
             _agent_file(workdir).write_text(_agent_file(workdir).read_text() + "\n# an older agent\n")
         elif damage == "altered":
             _agent_file(workdir).write_text("raise SystemExit('tampered')\n")
-        elif damage == "partial":  # the push was cut: some files and no stamp
+        elif damage == "partial":  # a push was cut: some files and no stamp, and a temporary folder left
             _agent_file(workdir).unlink()
             stamp.unlink()
+            (workdir / f"{AGENT_HOME}.partial-dead" / "edge_bench_agent").mkdir(parents=True)
         else:
             _agent_file(workdir, "glob.py").write_text("raise SystemExit('planted')\n")
         third = DeviceSession(device, tmp_path / "local")

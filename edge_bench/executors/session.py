@@ -122,7 +122,7 @@ class DeviceSession:
                 target.write_bytes(data)
             self.transport.push(folder, f"{partial}/{AGENT_DIR}")
         swap = ('rm -rf "$1.old" && if [ -e "$1" ]; then mv "$1" "$1.old"; fi && mv "$2" "$1" && rm -rf "$1.old" '
-                '&& printf %s "$3" > "$1/VERSION-$3"')
+                '&& printf %s "$3" > "$1/VERSION-$3" && rm -rf "$1".partial-*')  # and what cut pushes left
         self.transport.run(["sh", "-c", swap, "sh", AGENT_HOME, partial, version], timeout=self._limits.command).check(
             "putting the pushed agent in place")
         self.pushes += 1
