@@ -204,7 +204,7 @@ HOST = textwrap.dedent("""
     with open_transport(read_profile(Path(sys.argv[1]))) as device:
         device.run(["true"])
         print("connected", flush=True)
-        device.run([sys.executable, "-c", "import time, sys; time.sleep(300)", sys.argv[2]])
+        device.run([sys.executable, "-c", "import time, sys; time.sleep(300)", "remote:" + sys.argv[2]])
 """)
 
 
@@ -213,7 +213,7 @@ def _remote(marker: str) -> list:
 
     found = []
     for proc in psutil.process_iter(["cmdline"]):
-        if marker in (proc.info["cmdline"] or []):
+        if f"remote:{marker}" in (proc.info["cmdline"] or []):  # the command, not the host that started it
             found.append(proc)
     return found
 
@@ -246,6 +246,28 @@ def test_no_command_is_left_on_the_device_after_the_host_stops(sshd_server, tmp_
     finally:
         if host.poll() is None:
             host.kill()
+        for proc in _remote(marker):
+            proc.kill()
+
+
+def test_a_frozen_host_whose_heartbeat_stops_leaves_nothing_running(sshd_server, tmp_path):
+    """SIGSTOP: the host neither closes the pipe nor beats (as when it loses power or its network)."""
+    profile = _profile(sshd_server, tmp_path, workdir=str(tmp_path / "w"), extra="\n[timeouts]\nhost = 4\n")
+    marker = f"edge-bench-test-{os.getpid()}-frozen"
+    host = subprocess.Popen([sys.executable, "-c", HOST, profile.source, marker], stdout=subprocess.PIPE, start_new_session=True)
+    try:
+        assert host.stdout.readline() == b"connected\n"
+        end = time.monotonic() + 30
+        while not _remote(marker) and time.monotonic() < end:
+            time.sleep(0.1)
+        assert _remote(marker), "the command never started on the device"
+        time.sleep(3)  # beats keep it alive past one window
+        assert _remote(marker), "stopped while the host was still beating"
+        os.killpg(host.pid, signal.SIGSTOP)  # the host and its ssh client freeze: no EOF, no heartbeat
+        assert _gone(marker, limit_s=30), "still running on the device after the heartbeat stopped"
+    finally:
+        os.killpg(host.pid, signal.SIGKILL)
+        host.wait()
         for proc in _remote(marker):
             proc.kill()
 

@@ -224,26 +224,31 @@ def workdir_steps(wd: str) -> list[str]:
             f'if {unsafe}; then echo "{UNSAFE_MARK}$(ls -ld {wd} 2>&1)" >&2; exit {UNSAFE_STATUS}; fi']
 
 
-def command_script(argv: list[str], workdir: str, env: dict[str, str], make_workdir: bool, watch: bool = False) -> str:
+def command_script(argv: list[str], workdir: str, env: dict[str, str], make_workdir: bool, watch: float = 0.0) -> str:
     """A POSIX shell line that runs `argv` verbatim in `workdir` with `env`, then reports
     the exit status on stderr (see `split_status`).
 
-    With `watch`, the command's stdin is /dev/null and the line watches its own stdin
-    instead: when it ends (the host closed it, died, or the connection dropped), the
-    command and its children are stopped (TERM, then KILL): nothing outlives its host."""
+    With `watch` (seconds > 0), the command's stdin is /dev/null and the line watches its own
+    stdin instead, where the host writes a heartbeat line every `watch` / 6 seconds: when stdin
+    ends (the host closed it, died, or the connection dropped) or no heartbeat came for `watch`
+    seconds (a host that froze or lost its network), the command and its children are stopped
+    (TERM, then KILL): nothing outlives its host."""
     line = " ".join(shlex.quote(arg) for arg in argv)
     if not watch:
         return wrap_script(line, workdir, env, make_workdir)
     env = dict(env)
-    tag = env.pop(RUN_TAG, None) or secrets.token_hex(8)  # only the command's tree carries it, never the watcher
+    tag = env.pop(RUN_TAG, None) or secrets.token_hex(8)  # only the command's tree carries it, never the watchers
     word = shlex.quote(tag)
     # Children first (pkill -P: Linux and macOS; the tag: any descendant on /proc systems), then the command.
     stop = "trap '' TERM; " + "; sleep 2; ".join(
         f'pkill -{sig} -P "$c" 2>/dev/null; {_kill_env_script(word, sig)}; kill -{sig} "$c" 2>/dev/null' for sig in ("TERM", "KILL"))
+    quiet = "</dev/null >/dev/null 2>&1 &"
+    half = max(1, round(watch / 2))
     body = ("exec 3<&0; "
-            f"( export {shlex.quote(f'{RUN_TAG}={tag}')} && {line}\n) 3<&- </dev/null & c=$!; "
-            f"( while read -r _ <&3; do :; done; {stop} ) </dev/null >/dev/null 2>&1 & w=$!; "
-            'exec 3<&-; wait "$c"; s=$?; kill "$w" 2>/dev/null; exit "$s"')
+            f"( export {shlex.quote(f'{RUN_TAG}={tag}')} && {line}\n) 3<&- </dev/null & c=$!; b=.edge-bench-beat-$c; "
+            f'( n=0; while read -r _ <&3; do n=$((n+1)); echo "$n" > "$b"; done; {stop} ) {quiet} w=$!; '
+            f'( l=x; while sleep {half}; do n=$(cat "$b" 2>/dev/null); [ "$n" = "$l" ] && break; l=$n; done; {stop} ) {quiet} k=$!; '
+            'exec 3<&-; wait "$c"; s=$?; kill "$w" "$k" 2>/dev/null; rm -f "$b"; exit "$s"')
     return wrap_script(body, workdir, env, make_workdir)
 
 

@@ -60,6 +60,9 @@ class Timeouts:
     """One agent run (one tower of one job)."""
     lock: float = 30.0
     """Waiting for another edge-bench process that is running on this device; 0 = fail at once."""
+    host: float = 30.0
+    """ssh: the device stops a command when edge-bench's heartbeat (every host / 6 s) has been silent this
+    long: a host that froze, lost power or lost its network leaves nothing running."""
 
 
 @dataclass

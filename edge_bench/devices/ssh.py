@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 import weakref
 from pathlib import Path
@@ -152,7 +153,7 @@ class SshTransport(Transport):
     def _run(self, argv: list[str], timeout: float | None, input: bytes | None, env: dict[str, str]) -> CommandResult:
         """Run `argv` on the device; see Transport.run. Without `input`, the remote side watches a pipe this
         process holds open: if this process dies, is interrupted or loses the connection, the command stops."""
-        watch = input is None
+        watch = self.profile.timeouts.host if input is None else 0.0
         script = command_script(argv, self.workdir, env, not self._workdir_ready, watch=watch)
         return self._run_script(script, timeout, input, step=f"running {argv[0]}", watch=watch)
 
@@ -163,8 +164,8 @@ class SshTransport(Transport):
                      ssh.known_hosts or "~/.ssh/known_hosts", ssh.connect_timeout, step)
 
     def _run_script(self, script: str, timeout: float | None = None, input: bytes | None = None,
-                    connect_timeout: float | None = None, step: str = "running a command", watch: bool = False) -> CommandResult:
-        """One remote shell line built by `command_script` / `wrap_script`."""
+                    connect_timeout: float | None = None, step: str = "running a command", watch: float = 0.0) -> CommandResult:
+        """One remote shell line built by `command_script` / `wrap_script`; with `watch`, fed a heartbeat."""
         started = time.perf_counter()
         held = os.pipe() if watch else None  # the write end stays here: closed (or this process gone) = stop
         stdin = held[0] if held else (subprocess.PIPE if input is not None else subprocess.DEVNULL)
@@ -178,6 +179,7 @@ class SshTransport(Transport):
         finally:
             if held:
                 os.close(held[0])
+        beat = _Heartbeat(held[1], watch / 6) if held else None  # three or more beats per checked half-window
         try:
             out, err = proc.communicate(input, timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -188,6 +190,8 @@ class SshTransport(Transport):
             _end(proc)
             raise
         finally:
+            if beat:
+                beat.stop()  # before the close: the descriptor is never written after it could be reused
             if held:
                 os.close(held[1])
         return self.result(out, err, step, started)
@@ -233,6 +237,28 @@ class SshTransport(Transport):
         except subprocess.TimeoutExpired:
             pass
         shutil.rmtree(control, ignore_errors=True)
+
+
+class _Heartbeat:
+    """A thread writing a line to the watched pipe every `interval` seconds until `stop()`."""
+
+    def __init__(self, fd: int, interval: float) -> None:
+        self._fd, self._interval = fd, max(0.5, interval)
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name="edge-bench-heartbeat", daemon=True)
+        self._thread.start()
+
+    def _beat(self) -> None:
+        while not self._done.wait(self._interval):
+            try:
+                os.write(self._fd, b"\n")
+            except OSError:  # the remote side is gone
+                return
+
+    def stop(self) -> None:
+        """Stop beating and wait for the thread."""
+        self._done.set()
+        self._thread.join()
 
 
 def _end(proc: subprocess.Popen) -> None:
