@@ -21,7 +21,7 @@ from edge_bench.devices.errors import DeviceBusy, UnsafeWorkdir
 from edge_bench.errors import ConfigError
 from edge_bench.executors.session import AGENT_HOME, DeviceSession
 
-PLANTED = ("glob", "json", "numpy", "executorch")
+PLANTED = ("glob", "json", "platform", "numpy", "executorch")
 """Modules planted in the working directory: stdlib ones the fingerprint and agent import, and runtimes."""
 
 
@@ -109,6 +109,9 @@ def test_the_agent_and_fingerprint_never_import_what_is_planted_in_the_workdir(s
         session.ensure_agent()
         result, _, stderr = session.run_agent({"output_dir": "runs/j1/image"}, tmp_path / "local" / "j1")
     assert "edge_bench_agent: failed in verify: job spec" in stderr  # the agent itself ran
+    from edge_bench.devices.probe import probe
+
+    assert probe(profile).detail.startswith("python 3.")  # `devices` probes the Python there too
     assert _planted(canary) == []
 
 

@@ -36,6 +36,10 @@ class Probe:
         return asdict(self)
 
 
+_VERSION_CODE = "import sys; sys.path[:] = [p for p in sys.path if p]; import platform; print(platform.python_version())"
+"""The device Python's version, with the working directory off sys.path (a planted platform.py is never run)."""
+
+
 def probe(profile: DeviceProfile, timeout: float = PROBE_TIMEOUT_S) -> Probe:
     """Connect to one device within about `timeout` seconds and report, never raise."""
     started = time.perf_counter()
@@ -44,7 +48,7 @@ def probe(profile: DeviceProfile, timeout: float = PROBE_TIMEOUT_S) -> Probe:
             transport.check(timeout)
             detail = "reachable"
             if transport.python:
-                result = transport.run([*python_argv(transport.python), "-c", "import platform; print(platform.python_version())"],
+                result = transport.run([*python_argv(transport.python), "-c", _VERSION_CODE],
                                        timeout=timeout + 5)
                 detail = f"python {result.text().strip()}" if result.ok else f"{transport.python} not runnable"
     except EdgeBenchError as exc:
