@@ -227,3 +227,22 @@ def test_cli_refuses_one_machine_twice_in_one_line(capsys):
     assert code == 2 and len(lines) == 1 and "are one machine" in lines[0] and "Traceback" not in err
     assert main(["run", "--device", "local,no-such-device"]) == 2
     assert "no-such-device" in capsys.readouterr().err
+
+
+def test_lab_serve_checks_each_device_and_advertises_those_that_answer(capsys):
+    pytest.importorskip("ray")
+    from edge_bench.cli import main
+
+    closed = paths.config_dir() / "devices" / "closed-lab.toml"
+    closed.write_text('name = "closed-lab"\ntransport = "ssh"\nbackends = ["tflite"]\n[ssh]\nhost = "127.0.0.1"\nport = 9\n'
+                      'connect_timeout = 3\nconfig_file = "none"\n')
+    assert main(["lab", "serve", "--address", "127.0.0.1:6390", "--devices", "local,closed-lab", "--dry-run"]) == 0
+    captured = capsys.readouterr()
+    assert "closed-lab left out of the lab: " in captured.err
+    argv = captured.out.strip().splitlines()[-1]
+    assert "start --node-ip-address=127.0.0.1" in argv and '--resources={"edge_bench_device:local": 1}' in argv
+    assert "--address=127.0.0.1:6390" in argv and "--block" in argv and "--head" not in argv
+    assert main(["lab", "serve", "--address", "127.0.0.1:6390", "--devices", "closed-lab", "--dry-run"]) != 0
+    assert "nothing to serve" in capsys.readouterr().err
+    assert main(["lab", "serve", "--address", "nohost", "--dry-run"]) != 0
+    assert "HEAD:PORT" in capsys.readouterr().err
