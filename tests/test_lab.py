@@ -246,3 +246,16 @@ def test_lab_serve_checks_each_device_and_advertises_those_that_answer(capsys):
     assert "nothing to serve" in capsys.readouterr().err
     assert main(["lab", "serve", "--address", "nohost", "--dry-run"]) != 0
     assert "HEAD:PORT" in capsys.readouterr().err
+
+
+def test_reports_take_a_lab_id_for_its_runs(devices, tmp_path):
+    from edge_bench.cli import main
+
+    outcome = lab(Store(), lambda profile, transport, root: ScriptedExecutor(Script())).run(plan(), devices)
+    out = tmp_path / "report"
+    assert main(["report", "--compare", "bench-a", "bench-b", "--runs", outcome.lab_id, "-f", "json", "-o", str(out)]) == 0
+    text = "".join(p.read_text() for p in out.glob("*.json"))
+    assert outcome.runs["bench-a"].run_id in text and outcome.runs["bench-b"].run_id in text
+    assert outcome.runs["bench-c"].run_id not in text
+    assert main(["report", "--device", "bench-c", "--runs", outcome.lab_id[:6], "-f", "json", "-o", str(tmp_path / "c")]) == 0
+    assert outcome.runs["bench-c"].run_id in "".join(p.read_text() for p in (tmp_path / "c").glob("*.json"))

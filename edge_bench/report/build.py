@@ -23,7 +23,15 @@ def _runs(store, device: str, runs: Sequence[str] | None) -> list:
         return store.runs(device=device)
     chosen = []
     for run_id in runs:
-        run = store.run(run_id)
+        if run_id.startswith("L"):  # a lab run: its run on this device
+            lab = store.lab_runs(run_id)
+            found = [r for r in lab if r.device == device]
+            if not found:
+                raise ConfigError(f"lab run {lab[0].lab_id} has no run on {device!r}",
+                                  hint=f"its devices: {', '.join(r.device for r in lab)}")
+            run = found[-1]
+        else:
+            run = store.run(run_id)
         if run.device != device:
             raise ConfigError(f"run {run.id} ran on {run.device!r}, not {device!r}",
                               hint=f"leave it out, or report on --device {run.device}")

@@ -51,6 +51,9 @@ def build_compare_report(store, devices: Sequence[str], runs: Sequence[str] | No
 
     if len(devices) != 2 or devices[0] == devices[1]:
         raise ConfigError(f"--compare takes two different devices, got {' '.join(devices) or 'none'}")
+    if runs:  # a lab id stands for its runs on the two devices
+        runs = [r.id for x in runs for r in (store.lab_runs(x) if x.startswith("L") else [store.run(x)])
+                if not x.startswith("L") or r.device in devices]
     reports = []
     for device in devices:
         mine = [r for r in runs or () if store.run(r).device == device]

@@ -123,6 +123,8 @@ class DeviceActor:
         device = self.device
         jobs = expand(device.plan, device.profile.backends, device.runtime_gaps())
         device.measure_ceilings(jobs)
+        for name in dict.fromkeys(j.model for j in jobs if not j.skip):
+            device.model(name)  # built now, while the other devices start too, not inside the first job
         return {"jobs": jobs, "hardware": hardware_id(device.profile, device.transport), "node": platform.node(),
                 "provides_artifacts": device.executor.provides_artifacts}
 
