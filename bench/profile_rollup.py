@@ -54,7 +54,8 @@ def main() -> int:
                 print(f"  {tower}: profile {p.status}: {p.reason}")
                 continue
             med = t.latency.median * 1e3 if t.latency.median else None
-            print(f"  {tower}: timed median {med:.3f} ms; profiled execute {p.execute_ms or 0:.3f} ms; "
+            print(f"  {tower}: timed median {med:.3f} ms; profiled execute {p.execute_ms or 0:.3f} ms "
+                  f"({_pct(p.explained)} of each profiled run in operator events); "
                   f"sum of operators {p.op_total_ms or 0:.3f} ms = coverage {_pct(p.coverage)}; "
                   f"outside the delegate {p.outside_delegate_ms or 0:.3f} ms; delegate calls/partitions {p.delegate_calls}; "
                   f"pass {p.wall_s:.2f} s of the tower job's {p.job_wall_s:.2f} s = overhead {_pct(p.overhead_share)}")

@@ -50,7 +50,7 @@ def test_benchmark_model_profile_places_delegate_summary_rows_and_blocks():
     assert p.execute_ms == pytest.approx(1.1) and p.delegate_calls == 2
     assert p.outside_delegate_ms == pytest.approx(0.13 + 0.05)  # TFLite's kernels + what no row covers
     assert sum(b.ms for b in p.blocks) == pytest.approx(1.1)
-    assert p.coverage == pytest.approx(1.05 / 1.2)
+    assert p.coverage == pytest.approx(1.05 / 1.2) and p.explained == pytest.approx(1.05 / 1.1)
     assert p.block("patch embedding").ms == pytest.approx(0.20) and p.block("layout").ms == pytest.approx(0.04)
 
 
@@ -199,6 +199,7 @@ def test_etdump_of_a_real_pte_maps_kernels_to_the_students_modules(tmp_path):
     # every millisecond of Method::execute is in exactly one block: the operators, plus the runtime's own overhead
     assert sum(b.ms for b in p.blocks) == pytest.approx(max(p.execute_ms, p.op_total_ms))
     assert p.outside_delegate_ms >= ln.median_ms
+    assert 0.5 < p.explained <= 1.0 + 1e-9  # the events lie inside Method::execute, run by run
 
 
 def test_numpy_runtime_says_plainly_it_cannot_profile():
@@ -222,3 +223,18 @@ def test_the_roll_up_is_a_tower_figure_for_the_reports():
     assert f["profile_mlp_ms"] == 0.0 and f["profile_operators_ms"] == 0.5 and f["profile_pass_ms"] == pytest.approx(250)
     assert figures(TowerResult())["profile_attention_ms"] is None
     assert {"profile_attention_ms", "profile_outside_delegate_ms", "profile_job_wall_ms"} <= set(TOWER_COLUMNS)  # JSON and CSV
+
+
+def test_explained_is_per_run_so_a_preempted_run_does_not_skew_it():
+    from types import SimpleNamespace
+
+    from edge_bench.profile.etdump import explained
+
+    def ev(name, raw):
+        return SimpleNamespace(name=name, perf_data=SimpleNamespace(raw=raw))
+
+    # run 2 was preempted inside the delegate call: its execute and its events grow together
+    events = [ev("OPERATOR_CALL", [0.1, 0.1, 0.1]), ev("DELEGATE_CALL", [0.8, 5.8, 0.8]), ev("native_call_x", [9, 9, 9]),
+              ev("Method::execute", [1.0, 6.0, 1.0])]
+    assert explained(events) == pytest.approx(0.9)
+    assert explained(events[:2]) is None  # no Method::execute

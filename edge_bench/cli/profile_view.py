@@ -26,7 +26,7 @@ def summary_line(tower: str, p: TowerProfile) -> str:
     if p.op_total_ms is not None:
         parts.append(f"operators {p.op_total_ms:.3f} ms vs timed median {_ms(p.timed_median_ms)} ms (coverage {_pct(p.coverage)})")
     if p.execute_ms is not None:
-        parts.append(f"profiled execute {p.execute_ms:.3f} ms")
+        parts.append(f"profiled execute {p.execute_ms:.3f} ms" + ("" if p.explained is None else f", {_pct(p.explained)} of it in operator events"))
     if p.outside_delegate_ms is not None:
         parts.append(f"outside the delegate {p.outside_delegate_ms:.3f} ms ({_pct(p.outside_delegate_ms / p.timed_median_ms if p.timed_median_ms else None)})")
     if p.delegate_calls is not None:

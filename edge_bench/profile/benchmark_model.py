@@ -156,6 +156,7 @@ def tower_profile(parsed: OpProfile, tower: str, timed_median_ms: float | None) 
     return TowerProfile(source="benchmark_model", runs=int(parsed.timings.get("primary", {}).get("count", 0)), ops=tuple(rows),
                         blocks=roll_up(rows, timed_median_ms, overhead), op_total_ms=op_total, execute_ms=execute_ms,
                         timed_median_ms=timed_median_ms, outside_delegate_ms=portable + overhead, delegate_calls=len(partitions),
+                        explained=op_total / execute_ms if execute_ms else None,
                         notes=("benchmark_model reports per-operator averages",))
 
 

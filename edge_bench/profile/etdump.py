@@ -75,6 +75,18 @@ def _stat(event) -> tuple[float | None, float | None, int]:
     return float(perf.p50), float(perf.avg), len(perf.raw)
 
 
+def explained(events) -> float | None:
+    """Median over runs of the top-level events' time (operator and delegate calls) over Method::execute's, per run."""
+    import statistics
+
+    execute = next((list(ev.perf_data.raw) for ev in events if ev.name == "Method::execute" and ev.perf_data), None)
+    tops = [list(ev.perf_data.raw) for ev in events if ev.name in ("OPERATOR_CALL", "DELEGATE_CALL") and ev.perf_data]
+    if not execute or not tops or any(len(t) != len(execute) for t in tops):
+        return None
+    ratios = [sum(t[i] for t in tops) / execute[i] for i in range(len(execute)) if execute[i] > 0]
+    return statistics.median(ratios) if ratios else None
+
+
 def event_rows(events) -> tuple[list[OpRow], dict[str, str], float | None, int]:
     """(rows in run order, module classes by path, Method::execute median ms, delegate calls) from Inspector events."""
     rows: list[OpRow] = []
@@ -148,7 +160,7 @@ def profile_from_events(events, tower: str, timed_median_ms: float | None, has_r
     return TowerProfile(
         source="etdump", runs=runs, ops=tuple(rows), blocks=roll_up(rows, timed_median_ms, runtime_overhead),
         op_total_ms=op_total, execute_ms=execute_ms, timed_median_ms=timed_median_ms,
-        outside_delegate_ms=portable + runtime_overhead, delegate_calls=calls, notes=notes,
+        outside_delegate_ms=portable + runtime_overhead, delegate_calls=calls, notes=notes, explained=explained(events),
     )
 
 

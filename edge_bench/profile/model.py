@@ -77,6 +77,9 @@ class TowerProfile:
     """The tower's timed median latency, for the shares."""
     outside_delegate_ms: float | None = None
     """Portable kernels plus runtime overhead: the time not spent inside a delegate call."""
+    explained: float | None = None
+    """Median over the profiled runs of (their operator and delegate-call events) / (that run's whole inference):
+    how much of each profiled inference the table accounts for, whatever the load on the device."""
     delegate_calls: int | None = None
     """Delegate calls per inference (ExecuTorch) or delegate partitions (LiteRT)."""
     placement: dict[str, Any] = field(default_factory=dict)
