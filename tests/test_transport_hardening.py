@@ -472,3 +472,32 @@ def test_the_local_python_is_one_word_even_with_spaces(tmp_path, monkeypatch):
     monkeypatch.setattr(sys, "executable", "/opt/my venv/bin/python")
     with open_transport(DeviceProfile(name="l", python="")) as device:
         assert python_argv(device.python) == ["/opt/my venv/bin/python"]
+
+
+@pytest.mark.parametrize("shell", ["dash", *(pytest.param(s, marks=SLOW) for s in ("bash", "mksh", "zsh"))])
+def test_the_watched_line_stops_its_command_under_each_login_shell(shell, tmp_path):
+    """The remote line runs under the login user's shell (dash on Debian, bash or zsh on macOS, mksh on Android)."""
+    import shutil
+
+    from edge_bench.devices.base import command_script
+
+    if shutil.which(shell) is None:
+        pytest.skip(f"{shell} is not installed here")
+    marker = f"edge-bench-test-{os.getpid()}-{shell}"
+    line = command_script([sys.executable, "-c", "import time; time.sleep(300)", f"remote:{marker}"], str(tmp_path), {}, True, watch=30)
+    read_end, write_end = os.pipe()
+    proc = subprocess.Popen([shell, "-c", line], stdin=read_end, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    os.close(read_end)
+    try:
+        end = time.monotonic() + 30
+        while not _remote(marker) and time.monotonic() < end:
+            time.sleep(0.1)
+        assert _remote(marker)
+        os.close(write_end)  # the host went away
+        _, err = proc.communicate(timeout=60)
+        assert b"edge-bench-exit-status:" in err and _gone(marker)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        for leftover in _remote(marker):
+            leftover.kill()

@@ -238,15 +238,12 @@ def command_script(argv: list[str], workdir: str, env: dict[str, str], make_work
         return wrap_script(line, workdir, env, make_workdir)
     env = dict(env)
     tag = env.pop(RUN_TAG, None) or secrets.token_hex(8)  # only the command's tree carries it, never the watchers
-    word = shlex.quote(tag)
-    # Children first (pkill -P: Linux and macOS; the tag: any descendant on /proc systems), then the command.
-    stop = "trap '' TERM; " + "; sleep 2; ".join(
-        f'pkill -{sig} -P "$c" 2>/dev/null; {_kill_env_script(word, sig)}; kill -{sig} "$c" 2>/dev/null' for sig in ("TERM", "KILL"))
+    stop = f"trap '' TERM; sh -c {shlex.quote(_STOP_SCRIPT)} sh \"$c\" {shlex.quote(tag)}"  # sh, whatever the login shell
     quiet = "</dev/null >/dev/null 2>&1 &"
     half = max(1, round(watch / 2))
     body = ("exec 3<&0; "
             f"( export {shlex.quote(f'{RUN_TAG}={tag}')} && {line}\n) 3<&- </dev/null & c=$!; b=.edge-bench-beat-$c; "
-            f'( n=0; while read -r _ <&3; do n=$((n+1)); echo "$n" > "$b"; done; {stop} ) {quiet} w=$!; '
+            f'( n=0; while read -r x <&3; do n=$((n+1)); echo "$n" > "$b"; done; {stop} ) {quiet} w=$!; '
             f'( l=x; while sleep {half}; do n=$(cat "$b" 2>/dev/null); [ "$n" = "$l" ] && break; l=$n; done; {stop} ) {quiet} k=$!; '
             'exec 3<&-; wait "$c"; s=$?; kill "$w" "$k" 2>/dev/null; rm -f "$b"; exit "$s"')
     return wrap_script(body, workdir, env, make_workdir)
@@ -278,6 +275,14 @@ def _kill_env_script(tag_word: str, signal: str) -> str:
         raise ValueError(f"not a signal name: {signal!r}")
     return (f'for p in /proc/[0-9]*; do grep -qsF "{RUN_TAG}="{tag_word} "$p/environ" 2>/dev/null '
             f'&& kill -{signal} "${{p#/proc/}}" 2>/dev/null; done')
+
+
+_STOP_SCRIPT = (
+    # $1 = the command's pid, $2 = its tag. Children first (pkill -P: Linux and macOS), then the command,
+    # then any descendant carrying the tag (/proc systems); TERM, two seconds, KILL.
+    'for s in TERM KILL; do pkill -$s -P "$1" 2>/dev/null; kill -$s "$1" 2>/dev/null; '
+    'for p in /proc/[0-9]*; do grep -qsF "' + RUN_TAG + '=$2" "$p/environ" 2>/dev/null && kill -$s "${p#/proc/}" 2>/dev/null; done; '
+    '[ $s = KILL ] || sleep 2; done')
 
 
 def python_argv(python: str) -> list[str]:
