@@ -75,16 +75,32 @@ def _stat(event) -> tuple[float | None, float | None, int]:
     return float(perf.p50), float(perf.avg), len(perf.raw)
 
 
-def explained(events) -> float | None:
-    """Median over runs of the top-level events' time (operator and delegate calls) over Method::execute's, per run."""
-    import statistics
-
+def _per_run(events) -> tuple[list[float], list[float]] | None:
+    """(Method::execute, the sum of its operator and delegate-call events) per profiled run, in ms; None when unaligned."""
     execute = next((list(ev.perf_data.raw) for ev in events if ev.name == "Method::execute" and ev.perf_data), None)
     tops = [list(ev.perf_data.raw) for ev in events if ev.name in ("OPERATOR_CALL", "DELEGATE_CALL") and ev.perf_data]
     if not execute or not tops or any(len(t) != len(execute) for t in tops):
         return None
-    ratios = [sum(t[i] for t in tops) / execute[i] for i in range(len(execute)) if execute[i] > 0]
+    return execute, [sum(t[i] for t in tops) for i in range(len(execute))]
+
+
+def explained(events) -> float | None:
+    """Median over runs of the top-level events' time (operator and delegate calls) over Method::execute's, per run."""
+    import statistics
+
+    runs = _per_run(events)
+    ratios = [inside / total for total, inside in zip(*runs) if total > 0] if runs else []
     return statistics.median(ratios) if ratios else None
+
+
+def runtime_overhead_ms(events) -> float | None:
+    """Median over runs of Method::execute's time outside every operator and delegate call (the runtime's own).
+
+    Per run, so a run preempted inside some operator does not count as runtime overhead."""
+    import statistics
+
+    runs = _per_run(events)
+    return statistics.median(max(0.0, total - inside) for total, inside in zip(*runs)) if runs else None
 
 
 def event_rows(events) -> tuple[list[OpRow], dict[str, str], float | None, int]:
@@ -153,7 +169,9 @@ def profile_from_events(events, tower: str, timed_median_ms: float | None, has_r
     rows, classes, execute_ms, calls = event_rows(events)
     rows = place(rows, tower, classes)
     op_total = sum(r.median_ms or 0.0 for r in rows)
-    runtime_overhead = max(0.0, (execute_ms or 0.0) - op_total)
+    runtime_overhead = runtime_overhead_ms(events)
+    if runtime_overhead is None:  # no per-run data: what the medians leave
+        runtime_overhead = max(0.0, (execute_ms or 0.0) - op_total)
     portable = sum(r.median_ms or 0.0 for r in rows if r.kind == "portable")
     runs = max((r.n for r in rows), default=0)
     notes = () if has_record else ("no ETRecord beside the artifact: blocks from operator names only",)

@@ -16,7 +16,8 @@ BLOCKS = (
     "delegate overhead", "runtime overhead", "other",
 )
 """Blocks of the roll-up, in display order. 'delegate overhead': a delegate call's time beyond its kernels;
-'runtime overhead': the whole inference's time beyond every operator and delegate call."""
+'runtime overhead': the whole inference's time beyond every operator and delegate call (ExecuTorch: the median
+over runs of that remainder, run by run)."""
 
 KINDS = ("delegate", "portable", "delegate-call")
 """Where an operator row ran: inside a delegate (a kernel), on the runtime's own kernels (outside
