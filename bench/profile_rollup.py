@@ -54,6 +54,13 @@ def main() -> int:
                 print(f"  {tower}: profile {p.status}: {p.reason}")
                 continue
             med = t.latency.median * 1e3 if t.latency.median else None
+            if not p.blocks:  # LiteRT on this host: placement only
+                pl = p.placement
+                print(f"  {tower}: timed median {med:.3f} ms; placement only: {pl.get('partitions')} partition(s), "
+                      f"{pl.get('delegated_nodes')}/{pl.get('nodes')} nodes delegated, QUANTIZE {pl.get('quantize')}, "
+                      f"DEQUANTIZE {pl.get('dequantize')}, not delegated {pl.get('not_delegated_ops')}; pass {p.wall_s:.2f} s "
+                      f"of the tower job's {p.job_wall_s:.2f} s = overhead {_pct(p.overhead_share)}")
+                continue
             print(f"  {tower}: timed median {med:.3f} ms; profiled execute {p.execute_ms or 0:.3f} ms "
                   f"({_pct(p.explained)} of each profiled run in operator events); "
                   f"sum of operators {p.op_total_ms or 0:.3f} ms = coverage {_pct(p.coverage)}; "
@@ -61,10 +68,6 @@ def main() -> int:
                   f"pass {p.wall_s:.2f} s of the tower job's {p.job_wall_s:.2f} s = overhead {_pct(p.overhead_share)}")
             for b in p.blocks:
                 print(f"    {b.block:18s} {b.ms:8.3f} ms {_pct(b.share):>7s}  ({b.ops} rows, outside the delegate {b.outside_delegate_ms:.3f} ms)")
-            if p.placement:
-                pl = p.placement
-                print(f"    placement: {pl.get('partitions')} partitions, {pl.get('delegated_nodes')}/{pl.get('nodes')} nodes delegated, "
-                      f"QUANTIZE {pl.get('quantize')}, DEQUANTIZE {pl.get('dequantize')}, not delegated {pl.get('not_delegated_ops')}")
         out.append({"model": row.model, "backend": row.backend, "precision": row.precision, "status": row.status,
                     "towers": {tw: {"timed_median_s": row.record.tower(tw).latency.median, "profile": encode(row.record.tower(tw).profile)}
                                for tw in ("image", "text")}})
