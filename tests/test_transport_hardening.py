@@ -501,3 +501,31 @@ def test_the_watched_line_stops_its_command_under_each_login_shell(shell, tmp_pa
             proc.kill()
         for leftover in _remote(marker):
             leftover.kill()
+
+
+@pytest.mark.parametrize("where", ["ssh", "local"])
+def test_stop_tagged_needs_no_proc_environ(sshd_server, tmp_path, where):
+    """The command scrubs its environment (as macOS hides it: no /proc): cancelling still stops it."""
+    from edge_bench.devices import DeviceProfile
+
+    profile = _profile(sshd_server, tmp_path, workdir=str(tmp_path / "w")) if where == "ssh" else \
+        DeviceProfile(name="l", workdir=str(tmp_path / "w"))
+    marker = f"edge-bench-test-{os.getpid()}-stop-{where}"
+    with open_transport(profile) as device:
+        device.check()
+        box: dict = {}
+        runner = threading.Thread(target=lambda: box.setdefault("result", device.run(
+            ["env", "-i", sys.executable, "-c", "import time; time.sleep(300)", f"remote:{marker}"], tag="cancel-me")), daemon=True)
+        runner.start()
+        try:
+            end = time.monotonic() + 30
+            while not _remote(marker) and time.monotonic() < end:
+                time.sleep(0.1)
+            assert _remote(marker)
+            device.stop_tagged("cancel-me", "TERM")
+            runner.join(60)
+            assert not runner.is_alive(), "stop_tagged did not stop the command"
+            assert box["result"].returncode != 0 and _gone(marker)
+        finally:
+            for leftover in _remote(marker):
+                leftover.kill()

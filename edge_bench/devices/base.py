@@ -241,11 +241,12 @@ def command_script(argv: list[str], workdir: str, env: dict[str, str], make_work
     stop = f"trap '' TERM; sh -c {shlex.quote(_STOP_SCRIPT)} sh \"$c\" {shlex.quote(tag)}"  # sh, whatever the login shell
     quiet = "</dev/null >/dev/null 2>&1 &"
     half = max(1, round(watch / 2))
+    pid_file = shlex.quote(_pid_file(tag))
     body = ("exec 3<&0; "
-            f"( export {shlex.quote(f'{RUN_TAG}={tag}')} && {line}\n) 3<&- </dev/null & c=$!; b=.edge-bench-beat-$c; "
+            f"( export {shlex.quote(f'{RUN_TAG}={tag}')} && {line}\n) 3<&- </dev/null & c=$!; b=.edge-bench-beat-$c; echo $c > {pid_file}; "
             f'( n=0; while read -r x <&3; do n=$((n+1)); echo "$n" > "$b"; done; {stop} ) {quiet} w=$!; '
             f'( l=x; while sleep {half}; do n=$(cat "$b" 2>/dev/null); [ "$n" = "$l" ] && break; l=$n; done; {stop} ) {quiet} k=$!; '
-            'exec 3<&-; wait "$c"; s=$?; kill "$w" "$k" 2>/dev/null; rm -f "$b"; exit "$s"')
+            f'exec 3<&-; wait "$c"; s=$?; kill "$w" "$k" 2>/dev/null; rm -f "$b" {pid_file}; exit "$s"')
     return wrap_script(body, workdir, env, make_workdir)
 
 
@@ -264,9 +265,17 @@ def wrap_script(body: str, workdir: str, env: dict[str, str], make_workdir: bool
 
 
 def kill_tagged_script(tag: str, signal: str = "9") -> str:
-    """A shell line signalling (default: killing) every process whose environment holds
-    RUN_TAG=tag (Linux and Android /proc; elsewhere it does nothing)."""
-    return _kill_env_script(shlex.quote(tag), signal) + "; true"
+    """A shell line (run in the workdir) signalling (default: killing) a command started with `tag`: the
+    watched command whose pid its line recorded and that command's children (any POSIX system, macOS
+    too), and every process whose environment holds RUN_TAG=tag (Linux and Android /proc)."""
+    by_pid = (f'if [ -f {shlex.quote(_pid_file(tag))} ]; then c=$(cat {shlex.quote(_pid_file(tag))}); '
+              f'pkill -{signal} -P "$c" 2>/dev/null; kill -{signal} "$c" 2>/dev/null; fi')
+    return by_pid + "; " + _kill_env_script(shlex.quote(tag), signal) + "; true"
+
+
+def _pid_file(tag: str) -> str:
+    """The workdir file where a watched command's line records its pid."""
+    return f".edge-bench-pid-{tag}"
 
 
 def _kill_env_script(tag_word: str, signal: str) -> str:

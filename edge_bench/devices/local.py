@@ -10,6 +10,7 @@ import os
 import shlex
 import shutil
 import signal
+import signal as signal_module
 import stat
 import subprocess
 import sys
@@ -18,7 +19,7 @@ import time
 import weakref
 from pathlib import Path
 
-from edge_bench.devices.base import CommandResult, Transport
+from edge_bench.devices.base import RUN_TAG, CommandResult, Transport
 from edge_bench.devices.errors import CommandTimeout, RemoteCommandFailed, UnsafeWorkdir
 from edge_bench.devices.profile import DeviceProfile
 from edge_bench.devices.registry import register_transport
@@ -35,6 +36,8 @@ class LocalTransport(Transport):
     def __init__(self, profile: DeviceProfile) -> None:
         super().__init__(profile)
         self._temp: str | None = None
+        self._running: dict[str, int] = {}
+        """Run tag -> process group of the command running with it (for stop_tagged)."""
 
     @classmethod
     def address(cls, profile: DeviceProfile) -> str:
@@ -90,6 +93,9 @@ class LocalTransport(Transport):
             code = 127 if isinstance(exc, FileNotFoundError) else 126
             return CommandResult(code, b"", f"{argv[0]}: {exc.strerror}\n".encode(), time.perf_counter() - started)
         guard = _Guard(proc.pid)
+        tag = env.get(RUN_TAG)
+        if tag:
+            self._running[tag] = proc.pid
         try:
             out, err = proc.communicate(input, timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -100,7 +106,20 @@ class LocalTransport(Transport):
             raise
         finally:
             guard.dismiss()
+            if tag:
+                self._running.pop(tag, None)
         return CommandResult(proc.returncode, out, err, time.perf_counter() - started)
+
+    def stop_tagged(self, tag: str, signal: str = "TERM") -> None:
+        """Signal the process group of the command running with `tag` (no /proc needed: macOS too)."""
+        pgid = self._running.get(tag)
+        number = int(signal) if signal.isdigit() else getattr(signal_module, f"SIG{signal.upper()}", None)
+        if pgid is None or number is None:
+            return
+        try:
+            os.killpg(pgid, number)
+        except (ProcessLookupError, PermissionError):
+            pass
 
     def push(self, local: Path, remote: str) -> None:
         """Copy a file or folder into the working folder (or an absolute path)."""
