@@ -61,7 +61,7 @@ class Watched(ScriptedExecutor):
         try:
             self.towers += 1
             if self.barrier is not None and self.towers == 1:
-                self.barrier.wait(timeout=60)  # raises BrokenBarrierError unless every device is in its first tower at once
+                self.barrier.wait(timeout=300)  # raises BrokenBarrierError unless every device is in its first tower at once
             if self.lose_after is not None and self.towers > self.lose_after:
                 raise ConnectionLost(f"{self.device} vanished (unplugged)")
             return super().run_tower(request, cancel)
@@ -259,3 +259,27 @@ def test_reports_take_a_lab_id_for_its_runs(devices, tmp_path):
     assert outcome.runs["bench-c"].run_id not in text
     assert main(["report", "--device", "bench-c", "--runs", outcome.lab_id[:6], "-f", "json", "-o", str(tmp_path / "c")]) == 0
     assert outcome.runs["bench-c"].run_id in "".join(p.read_text() for p in (tmp_path / "c").glob("*.json"))
+
+
+def test_cancel_stops_every_device_and_the_lab_is_cancelled(store, devices):
+    cancel, started, lock = threading.Event(), set(), threading.Lock()
+
+    class Holding(ScriptedExecutor):
+        def run_tower(self, request, cancel_event):
+            with lock:
+                started.add(self.device)
+                if len(started) == len(devices):
+                    cancel.set()  # Ctrl-C once every device is inside its first tower
+            return super().run_tower(request, cancel_event)
+
+    def factory(profile, transport, root):
+        executor = Holding(Script(delay_s=300.0))
+        executor.device = profile.name
+        return executor
+
+    outcome = LabRunner(store, executor_factory=factory, cancel=cancel, hardware=by_name).run(plan(), devices)
+    assert outcome.status == "cancelled" and started == set(devices)
+    assert outcome.counts["cancelled"] == 6 and outcome.counts["ok"] == 0  # each device: the job stopped, the next never started
+    for device in devices:
+        assert store.run(outcome.runs[device].run_id).status == "cancelled"
+        assert [r.status for r in store.jobs(run_id=outcome.runs[device].run_id)] == ["cancelled"]
