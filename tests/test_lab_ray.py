@@ -154,3 +154,17 @@ def test_real_runtimes_artifacts_converted_here_shipped_through_the_object_store
         assert "lab-artifacts" in record.artifact.dir  # the node's copy of the shipped set
     assert rows["local"].provenance.artifact["files"] == rows[REMOTE].provenance.artifact["files"]  # one conversion, same files
     assert rows[REMOTE].fidelity.verdict.status == "agrees"
+
+
+def test_cli_run_on_the_lab(lab, capsys):
+    from edge_bench.cli import main
+
+    code = main(["run", "--lab", lab.address, "--device", f"local,{REMOTE}", "--allow-shared-hardware", "-m", MODELS[0],
+                 "-b", "tflite", "--n-images", "12", "--gallery-batch", "3", "--no-ceilings", "--warmup-runs", "2",
+                 "--warmup-seconds", "0", "--min-runs", "8", "--min-seconds", "0", "--max-seconds", "5"])
+    out = capsys.readouterr().out
+    assert code == 0, out[-3000:]
+    lab_id = next(word for word in out.split() if word.startswith("L") and len(word) == 11)
+    runs = Store().lab_runs(lab_id)
+    assert sorted(r.device for r in runs) == ["local", REMOTE] and all(r.status == "complete" for r in runs)
+    assert f"  {REMOTE}: ok {MODELS[0]} tflite fp32" in out
