@@ -21,6 +21,7 @@ from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
+from edge_bench import paths
 from edge_bench.converters import parity as _parity
 from edge_bench.converters.artifact import (
     SCHEMA,
@@ -205,7 +206,7 @@ def _ensure_artifact(converter: Converter, model: ClipModel, manifest: dict, fol
 
 def _convert_checked(converter: Converter, job: TowerJob, path: Path, embed_dim: int, parity_inputs: np.ndarray, context: str) -> dict:
     """The backend's conversion, then interface and parity checks; a failure removes the file."""
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+    tmp = paths.partial_path(path)
     started = time.perf_counter()
     try:
         delegation = converter.convert(job, tmp)
