@@ -467,7 +467,7 @@ def test_a_python_setting_that_does_not_split_is_a_one_line_error(tmp_path):
 
 def test_the_local_python_is_one_word_even_with_spaces(tmp_path, monkeypatch):
     from edge_bench.devices import DeviceProfile
-    from edge_bench.devices.base import python_argv
+    from edge_bench.devices.device_python import python_argv
 
     monkeypatch.setattr(sys, "executable", "/opt/my venv/bin/python")
     with open_transport(DeviceProfile(name="l", python="")) as device:

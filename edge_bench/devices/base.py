@@ -294,14 +294,6 @@ _STOP_SCRIPT = (
     '[ $s = KILL ] || sleep 2; done')
 
 
-def python_argv(python: str) -> list[str]:
-    """The device's Python setting as argv words: shlex, the one way to split it (jobs and fingerprint alike)."""
-    words = shlex.split(python)
-    if not words:
-        raise ValueError("no Python configured for this device")
-    return words
-
-
 def strip_start(stderr: bytes) -> tuple[bool, bytes]:
     """Whether the remote line got as far as its command (START_MARK), and stderr without the mark."""
     mark = START_MARK.encode() + b"\n"

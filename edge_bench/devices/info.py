@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 
 from edge_bench.agent import fingerprint
-from edge_bench.devices.base import python_argv
+from edge_bench.devices.device_python import python_argv
 from edge_bench.errors import DeviceError
 
 if TYPE_CHECKING:

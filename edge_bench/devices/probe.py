@@ -6,7 +6,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
-from edge_bench.devices.base import python_argv
+from edge_bench.devices.device_python import python_argv
 from edge_bench.devices.profile import DeviceProfile
 from edge_bench.devices.registry import open_transport
 from edge_bench.errors import EdgeBenchError

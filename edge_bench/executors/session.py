@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 
 from edge_bench.devices import CommandTimeout, ConnectionFailed, Transport
-from edge_bench.devices.base import python_argv
+from edge_bench.devices.device_python import python_argv
 from edge_bench.models.weights import file_sha256
 
 AGENT_DIR = "edge_bench_agent"
