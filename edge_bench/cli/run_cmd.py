@@ -39,10 +39,10 @@ def run_command(
     min_seconds: float = typer.Option(1.0, "--min-seconds", min=0, help="... and at least this many seconds."),
     max_runs: int = typer.Option(2000, "--max-runs", min=1, help="Cap on runs per loop."),
     max_seconds: float = typer.Option(30.0, "--max-seconds", min=0.01, help="Cap on seconds per loop."),
-    resume: bool = typer.Option(False, "--resume", help="Run only what the newest run of the same plan is missing "
-                                "(refused while another live process runs it; a killed run resumes)."),
     profile: int = typer.Option(0, "--profile", min=0, help="After each tower's timed loops, a profiling pass of N inferences "
                                 "(ExecuTorch: ETDump per operator and block; LiteRT: placement), stored with the job; 0 = none."),
+    resume: bool = typer.Option(False, "--resume", help="Run only what the newest run of the same plan is missing "
+                                "(refused while another live process runs it; a killed run resumes)."),
     repeat: int = typer.Option(1, "--repeat", min=1, help="Timed loops of every tower in N fresh processes, interleaved "
                                "across jobs: replicability (MLPerf's 5% rule) and intervals in `compare`."),
     cooldown_seconds: float = typer.Option(0.0, "--cooldown-seconds", min=0, help="Idle time before each repeat's tower."),
@@ -119,10 +119,6 @@ def run_command(
     rows = store.jobs(run_id=outcome.run_id)
     console.print(speed_table(rows, f"run {outcome.run_id} on {device} ({outcome.status}): speed and memory"))
     console.print(accuracy_table(rows, f"{dataset} test: recall % and fidelity"))
-    if json_out is not None:
-        import json
-
-        json_out.expanduser().write_text(json.dumps(run_summary(outcome, rows, device), indent=2) + "\n")
     if profile:
         from edge_bench.cli.profile_view import profile_tables
 
@@ -130,6 +126,10 @@ def run_command(
             if row.status == "ok":
                 for item in profile_tables(row, top=5):
                     console.print(item)
+    if json_out is not None:
+        import json
+
+        json_out.expanduser().write_text(json.dumps(run_summary(outcome, rows, device), indent=2) + "\n")
     counts = ", ".join(f"{n} {k}" for k, n in outcome.counts.items() if n)
     console.print(f"run {outcome.run_id} {outcome.status} ({counts}); stored in {store.path}; "
                   f"details: edge-bench show {outcome.run_id}; log: {log.path}")
