@@ -223,6 +223,22 @@ def test_cancel_during_a_tower_stops_it_and_records_the_job_as_cancelled(store):
     assert script.calls == [(MODEL, "executorch", "fp32", "image")]
 
 
+def test_a_ctrl_c_swallowed_during_the_last_job_still_ends_the_run_cancelled(store):
+    """A toolchain ate the KeyboardInterrupt, so the last job finished; the cancel flag it set still cancels the run."""
+    from edge_bench.cli.checks import exit_code
+
+    cancel = threading.Event()
+
+    def on_event(event):
+        if isinstance(event, JobStage) and event.stage == "recall":  # the towers are done: nothing checks the flag any more
+            cancel.set()  # what edge_bench.cli.interrupts does on SIGINT, before the toolchain swallows the exception
+
+    outcome = scripted(store, Script(), on_event=on_event, cancel=cancel).run(plan(backends=("tflite",)))
+    assert outcome.counts["ok"] == 1  # the job itself finished and is kept
+    assert outcome.status == "cancelled" and store.run(outcome.run_id).status == "cancelled"
+    assert exit_code(outcome) == 130
+
+
 def test_cancel_between_towers_keeps_the_finished_tower(store):
     cancel = threading.Event()
     script = Script()

@@ -112,10 +112,14 @@ def run_command(
         from edge_bench.cli.lab_run import run_lab
 
         return run_lab(plan, devices, resume, allow_shared_hardware, json_out, quiet, lab)
+    import threading
+
+    from edge_bench.cli.interrupts import ctrl_c_sets
+
     store = Store()
     log = OutputLog(new_log_path("run"), title="run")
-    with log, LiveRun(console, quiet=quiet, log=log) as live:
-        outcome = Runner(store, on_event=live.on_event).run(plan, resume=resume)
+    with log, LiveRun(console, quiet=quiet, log=log) as live, ctrl_c_sets(threading.Event()) as cancel:
+        outcome = Runner(store, on_event=live.on_event, cancel=cancel).run(plan, resume=resume)
     rows = store.jobs(run_id=outcome.run_id)
     console.print(speed_table(rows, f"run {outcome.run_id} on {device} ({outcome.status}): speed and memory"))
     console.print(accuracy_table(rows, f"{dataset} test: recall % and fidelity"))

@@ -71,7 +71,9 @@ class Runner:
                     if status == "ok" and plan.repeat > 1:
                         measured.append((job, row_id, record, job_id))
                 self._repeats(device, run.id, measured)
-                status = "cancelled" if counts["cancelled"] else ("partial" if counts["failed"] else "complete")
+                # the flag too: a Ctrl-C that a toolchain swallowed during the last job still cancels the run
+                cancelled = counts["cancelled"] or self.cancel.is_set()
+                status = "cancelled" if cancelled else ("partial" if counts["failed"] else "complete")
             finally:
                 try:
                     self.store.set_run_status(run.id, status)
