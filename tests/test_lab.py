@@ -178,6 +178,27 @@ def test_resume_completes_what_each_device_is_missing(store, devices):
     assert [r.status for r in store.jobs(run_id=first.runs["bench-b"].run_id)] == ["ok", "failed", "ok"]
 
 
+def test_resume_leaves_a_device_run_that_another_live_process_holds_alone(store, devices):
+    first_script = Script(fail={(MODEL, "tflite", "fp32", "text"): ("timed", "runtime crashed")})
+    factory = lambda profile, transport, root: ScriptedExecutor(  # noqa: E731
+        first_script if profile.name == "bench-b" else Script())
+    first = lab(store, factory).run(plan(), devices)
+    held_id = first.runs["bench-b"].run_id
+    before = [(r.id, r.status) for r in store.jobs(run_id=held_id)]
+    held = store.lock_run(held_id)  # another edge-bench is resuming bench-b right now
+    try:
+        events = []
+        second = lab(store, lambda profile, transport, root: ScriptedExecutor(Script()), events).run(plan(), devices, resume=True)
+    finally:
+        held.release()
+    failed = [e for e in events if isinstance(e, DeviceFailed)]
+    assert [(e.device, e.run_id) for e in failed] == [("bench-b", held_id)]
+    assert "is still running" in failed[0].reason and "\n" not in failed[0].reason
+    assert [(r.id, r.status) for r in store.jobs(run_id=held_id)] == before  # nothing written into the live run
+    assert store.run(held_id).status == "partial"
+    assert second.runs["bench-b"].status == "failed" and second.runs["bench-a"].status == "complete"
+
+
 def test_devices_on_one_machine_are_refused_unless_allowed_then_marked_concurrent(store):
     local_profile("bench-a")
     script = Script()

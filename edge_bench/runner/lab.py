@@ -27,6 +27,7 @@ from edge_bench.runner.lab_guard import HardwareId, hardware_id, refusal, shared
 from edge_bench.runner.loop import RunOutcome, Runner
 from edge_bench.runner.plan import RunPlan, expand
 from edge_bench.store import Store
+from edge_bench.store.locks import RunBusy
 
 
 @dataclass
@@ -158,6 +159,8 @@ class LabRunner:
                 return
             runner = Runner(store, on_event=emit, cancel=self.cancel, executor_factory=self.executor_factory)
             outcomes[plan.device] = runner.run(plan, resume=resume)
+        except RunBusy as exc:  # another live process is resuming this device's run: say so, leave its run alone
+            outcomes[plan.device] = busy_outcome(self.emit, plan.device, exc)
         except EdgeBenchError as exc:
             outcomes[plan.device] = self._fail_device(store, plan, exc.one_line(), resume, seen)
         except Exception as exc:  # a bug on one device's thread must not take the lab down; it is recorded
@@ -194,6 +197,12 @@ class LabRunner:
         store.set_run_status(run.id, status)
         self.emit(RunFinished(run.id, status, counts))
         return RunOutcome(run.id, status, counts)
+
+
+def busy_outcome(emit, device: str, exc: RunBusy) -> RunOutcome:
+    """A device whose run another live process holds: one line, nothing written into that run."""
+    emit(DeviceFailed(exc.run_id, device, f"device {device}: {exc.one_line()}"))
+    return RunOutcome(exc.run_id, "failed", {"ok": 0, "failed": 0, "skipped": 0, "done before": 0, "cancelled": 0})
 
 
 class _RunSeen:

@@ -27,11 +27,12 @@ from edge_bench.errors import ConfigError, EdgeBenchError
 from edge_bench.records.job import Failure, JobIdentity, JobRecord, LabContext
 from edge_bench.runner.device_run import CALIBRATION_IMAGES, ExecutorFactory, default_local_root, save_embeddings
 from edge_bench.runner.events import DeviceFailed, Event, JobFinished, JobStage, JobStarted, LabFinished, LabStarted, RunFinished, RunStarted
-from edge_bench.runner.lab import LabOutcome, LabStore, new_lab_id
+from edge_bench.runner.lab import LabOutcome, LabStore, busy_outcome, new_lab_id
 from edge_bench.runner.lab_guard import refusal, shared_hardware
 from edge_bench.runner.loop import RunOutcome
 from edge_bench.runner.plan import PlannedJob, RunPlan, expand
 from edge_bench.store import Store
+from edge_bench.store.locks import RunBusy
 
 RESOURCE_PREFIX = "edge_bench_device:"
 """A device's custom resource is this prefix and its profile name."""
@@ -267,9 +268,12 @@ class RayLabRunner:
         info, unreachable = described
         store = LabStore(self.store.path, lab)
         device = plan.device
+        lock = None
         try:
-            previous = store.latest_run(plan.key()) if resume else None
-            run = previous or store.create_run(device, plan.key(), plan.as_dict(), __version__)
+            with store.plan_lock(plan.key()):  # two processes resuming this plan never pick and record into one run
+                previous = store.latest_run(plan.key()) if resume else None
+                run = previous or store.create_run(device, plan.key(), plan.as_dict(), __version__)
+                lock = store.lock_run(run.id)  # a run live in another process: RunBusy
             done = {j.job_key for j in store.jobs(run_id=run.id) if j.status in ("ok", "skipped")} if previous else set()
             store.set_run_status(run.id, "running")
             jobs = info["jobs"] if info else expand(plan, list(plan.backends) or _all_backends(), {})
@@ -300,7 +304,11 @@ class RayLabRunner:
             store.set_run_status(run.id, status)
             self.emit(RunFinished(run.id, status, counts))
             outcomes[device] = RunOutcome(run.id, status, counts)
+        except RunBusy as exc:
+            outcomes[device] = busy_outcome(self.emit, device, exc)
         finally:
+            if lock is not None:
+                lock.release()
             store.close()
 
     def _remote_job(self, ray, actor, run_id: str, job: PlannedJob, plan: RunPlan, info: dict) -> tuple[JobRecord, str | None]:
