@@ -7,20 +7,23 @@ import os
 import signal
 import threading
 
+import pytest
+
 from edge_bench.cli.interrupts import ctrl_c_sets
 
 
-def test_a_swallowed_ctrl_c_leaves_the_cancel_flag_set_and_the_handler_is_restored():
-    before = signal.getsignal(signal.SIGINT)
+@pytest.mark.parametrize("number", [signal.SIGINT, signal.SIGTERM])
+def test_a_swallowed_ctrl_c_or_sigterm_leaves_the_cancel_flag_set_and_the_handler_is_restored(number):
+    before = signal.getsignal(number)
     with ctrl_c_sets(threading.Event()) as cancel:
         try:
-            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(os.getpid(), number)
             for _ in range(1000):  # the handler runs at the next bytecode boundary
                 pass
         except KeyboardInterrupt:
             pass  # what a toolchain that swallows it does
         assert cancel.is_set()
-    assert signal.getsignal(signal.SIGINT) is before
+    assert signal.getsignal(number) is before
 
 
 def test_off_the_main_thread_it_changes_nothing():

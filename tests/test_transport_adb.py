@@ -105,3 +105,40 @@ def test_missing_adb_binary_is_a_clear_error(monkeypatch, tmp_path):
     with pytest.raises(ToolMissing) as caught:
         open_transport(profile)
     assert str(tmp_path / "bin" / "adb") in caught.value.message and "set [adb] binary" in caught.value.one_line()
+
+
+class _Interrupted:
+    """In place of the device shell: the first command is interrupted (Ctrl-C); later commands are noted."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[list[str], dict]] = []
+
+    def __call__(self, argv, timeout, input, env):  # noqa: A002  (Transport._run's signature)
+        self.calls.append((argv, env))
+        if len(self.calls) == 1:
+            raise KeyboardInterrupt
+        from edge_bench.devices.base import CommandResult
+
+        return CommandResult(0, b"", b"", 0.0)
+
+
+@needs_adb
+@pytest.mark.parametrize("transport, stops", [("adb", True), ("ssh", False)])
+def test_an_interrupted_command_is_stopped_on_the_device_unless_the_device_does_it_itself(transport, stops):
+    """adb has no watched line: Ctrl-C during `run` kills the command's tagged processes before giving up.
+    ssh's remote line ends the command itself when the host goes, so no second command is sent."""
+    from edge_bench.devices.base import RUN_TAG
+
+    profile = DeviceProfile(name="dev", transport=transport, python="")
+    profile.ssh.host = "127.0.0.1"
+    device = open_transport(profile)
+    shell = _Interrupted()
+    device._run = shell
+    with pytest.raises(KeyboardInterrupt):
+        device.run(["sleep", "600"], tag="t0ab12cd")
+    assert shell.calls[0][1][RUN_TAG] == "t0ab12cd"
+    if stops:
+        (argv, _), = shell.calls[1:]
+        assert argv[:2] == ["sh", "-c"] and "t0ab12cd" in argv[2] and "kill" in argv[2]
+    else:
+        assert shell.calls[1:] == []

@@ -32,7 +32,7 @@ EXIT_CODES_HELP = (
     "1  some job failed, the device could not be reached or used, or every job was skipped\n\n"
     "2  bad input, found before anything ran or was stored: an unknown model, backend, precision, dataset "
     "or device profile, a missing --data-dir or Karpathy file, a bad option\n\n"
-    "130  interrupted (Ctrl-C)"
+    "130  interrupted (Ctrl-C or SIGTERM)"
 )
 """The exit codes, as `edge-bench run --help` shows them."""
 

@@ -1,4 +1,4 @@
-"""Ctrl-C that cannot be lost: it sets the run's cancel flag as well as raising KeyboardInterrupt.
+"""Ctrl-C (and SIGTERM) that cannot be lost: it sets the run's cancel flag as well as raising KeyboardInterrupt.
 
 Python turns SIGINT into a KeyboardInterrupt at the next bytecode of the
 main thread. Inside a conversion that is often C++ (torch.export, MLIR,
@@ -18,22 +18,30 @@ from contextlib import contextmanager
 from typing import Iterator
 
 
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
+"""Ctrl-C, and the polite kill of a service manager or CI runner: both end the run the same orderly way."""
+
+
 @contextmanager
 def ctrl_c_sets(cancel: threading.Event) -> Iterator[threading.Event]:
-    """While inside, SIGINT sets `cancel` and raises KeyboardInterrupt; the previous handler comes back on exit.
+    """While inside, SIGINT or SIGTERM sets `cancel` and raises KeyboardInterrupt; the previous handlers come back on exit.
 
+    SIGTERM's default would end Python at once: no `finally`, the run left
+    marked running, an adb device's runner left going. Handled like Ctrl-C,
+    the run ends interrupted and the command exits 130.
     Off the main thread (where Python cannot install handlers) it changes nothing.
     """
     if threading.current_thread() is not threading.main_thread():
         yield cancel
         return
 
-    def on_sigint(signum, frame):  # noqa: ARG001  (the signature is the signal module's)
+    def on_signal(signum, frame):  # noqa: ARG001  (the signature is the signal module's)
         cancel.set()
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGINT, on_sigint)
+    previous = {number: signal.signal(number, on_signal) for number in SIGNALS}
     try:
         yield cancel
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)

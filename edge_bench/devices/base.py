@@ -59,6 +59,9 @@ class Transport(ABC):
     """The profile's `transport` value."""
     remote: ClassVar[bool] = True
     """Commands run on another machine."""
+    stops_with_host: ClassVar[bool] = False
+    """The device ends a command by itself when the host is interrupted, killed or cut off (ssh's watched line);
+    otherwise (adb) an interrupted `run` stops the command's processes on the device before it gives up."""
     default_workdir: ClassVar[str] = "~/.cache/edge-bench"
     """Working directory when the profile sets none."""
     binary: ClassVar[str | None] = None
@@ -120,6 +123,10 @@ class Transport(ABC):
         except CommandTimeout:
             if self.remote:
                 self._stop_tagged(tag)
+            raise
+        except KeyboardInterrupt:  # Ctrl-C, or SIGTERM through edge_bench.cli.interrupts
+            if self.remote and not self.stops_with_host:
+                self._stop_tagged(tag)  # the device would not notice on its own: stop what the command started
             raise
 
     @abstractmethod

@@ -60,6 +60,7 @@ class SshTransport(Transport):
 
     name = "ssh"
     binary = "ssh"
+    stops_with_host = True  # the watched remote line ends the command when the host goes
 
     def __init__(self, profile: DeviceProfile) -> None:
         super().__init__(profile)
