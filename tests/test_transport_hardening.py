@@ -318,7 +318,8 @@ HOLDER = textwrap.dedent("""
 
 
 def test_a_second_process_waits_then_says_who_holds_the_device(sshd_server, tmp_path):
-    profile = _profile(sshd_server, tmp_path, extra="\n[timeouts]\nlock = 0.5\n")
+    # a workdir of this test's own: the session's sshd workdir holds agents other tests pushed
+    profile = _profile(sshd_server, tmp_path, extra="\n[timeouts]\nlock = 0.5\n", workdir=str(tmp_path / "device"))
     holder = subprocess.Popen([sys.executable, "-c", HOLDER, profile.source], stdout=subprocess.PIPE, start_new_session=True)
     try:
         assert holder.stdout.readline() == b"locked\n"
