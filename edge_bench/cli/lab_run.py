@@ -48,15 +48,20 @@ def run_lab(plan: RunPlan, devices: tuple[str, ...], resume: bool, allow_shared_
         check_devices(devices)
     elif len(set(devices)) != len(devices):
         check_devices(devices)
+    import threading
+
+    from edge_bench.cli.interrupts import ctrl_c_sets
+
     store = Store()
     log = OutputLog(new_log_path("run"), title="lab run")
-    with log, LabLive(console, quiet=quiet, log=log) as live:
+    with log, LabLive(console, quiet=quiet, log=log) as live, ctrl_c_sets(threading.Event()) as cancel:
         if address is None:
-            runner = LabRunner(store, on_event=live.on_event, allow_shared_hardware=allow_shared_hardware)
+            runner = LabRunner(store, on_event=live.on_event, allow_shared_hardware=allow_shared_hardware, cancel=cancel)
         else:
             from edge_bench.runner.ray_lab import RayLabRunner
 
-            runner = RayLabRunner(address, store, on_event=live.on_event, allow_shared_hardware=allow_shared_hardware)
+            runner = RayLabRunner(address, store, on_event=live.on_event, allow_shared_hardware=allow_shared_hardware,
+                                  cancel=cancel)
         outcome = runner.run(replace(plan, device=devices[0]), devices, resume=resume)
     for device, run in outcome.runs.items():
         rows = store.jobs(run_id=run.run_id)
