@@ -298,7 +298,12 @@ def test_cancel_stops_every_device_and_the_lab_is_cancelled(store, devices):
         executor.device = profile.name
         return executor
 
-    outcome = LabRunner(store, executor_factory=factory, cancel=cancel, hardware=by_name).run(plan(), devices)
+    watchdog = threading.Timer(120.0, cancel.set)  # a device that never reaches its tower fails the test, not hangs it
+    watchdog.start()
+    try:
+        outcome = LabRunner(store, executor_factory=factory, cancel=cancel, hardware=by_name).run(plan(), devices)
+    finally:
+        watchdog.cancel()
     assert outcome.status == "cancelled" and started == set(devices)
     assert outcome.counts["cancelled"] == 6 and outcome.counts["ok"] == 0  # each device: the job stopped, the next never started
     for device in devices:
