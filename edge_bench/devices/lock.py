@@ -27,6 +27,8 @@ _POLL_S = 0.2
 _held: dict[str, list] = {}
 """Lock path -> [open file, users] for the locks this process holds."""
 _guard = threading.Lock()
+_gates: dict[str, threading.Lock] = {}
+"""Lock path -> the in-process gate its first taker holds while it waits for the flock (the others then share)."""
 
 
 def lock_path(key: str) -> Path:
@@ -50,11 +52,19 @@ class DeviceLock:
         if self._mine:
             return
         with _guard:
+            gate = _gates.setdefault(self.path, threading.Lock())
+        # one thread of this process takes the flock; threads that ask meanwhile (a lab's devices on one host)
+        # wait for it and share, rather than each opening the file and waiting on the flock their own process holds
+        with gate:
+            self._acquire(wait)
+
+    def _acquire(self, wait: float) -> None:
+        with _guard:
             if self.path in _held:
                 _held[self.path][1] += 1
                 self._mine = True
                 return
-            handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115  (kept open while held)
+        handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115  (kept open while held)
         deadline = time.monotonic() + max(0.0, wait)
         while True:
             try:
