@@ -133,6 +133,24 @@ def figures_table(row) -> Table:
     return table
 
 
+def print_run_details(console, rows, dataset: str | None, figures: bool, device: str = "") -> None:
+    """What `show` prints for one run's jobs: speed and accuracy tables, notes, and with `figures` every figure."""
+    head = f"{device}: " if device else ""
+    console.print(speed_table(rows, f"{head}speed and memory"))
+    console.print(accuracy_table(rows, f"{head}{dataset} test: recall % and fidelity"))
+    for line in job_notes(rows):
+        console.print(line)
+    if figures:
+        for row in rows:
+            if row.status == "ok":
+                console.print(figures_table(row))
+
+
+def job_json(row) -> dict:
+    """A job row as `show --json` prints it: the row's fields and its full record."""
+    return {**{k: v for k, v in row.__dict__.items() if k != "record"}, "record": row.record.to_json()}
+
+
 def job_notes(rows) -> list[str]:
     """Lines for `show`: failures with reasons, statistical notes, fidelity verdicts, provenance."""
     lines = []

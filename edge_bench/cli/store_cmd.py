@@ -41,7 +41,7 @@ def show_command(
     figures: bool = typer.Option(False, "--figures", help="Also print every figure of both towers, per job."),
 ) -> None:
     """Details of one run: speed, memory, recall and fidelity per job; notes, failures and provenance."""
-    from edge_bench.cli.results_view import accuracy_table, figures_table, job_notes, speed_table
+    from edge_bench.cli.results_view import job_json, print_run_details
     from edge_bench.cli.ui import console
     from edge_bench.store import Store
 
@@ -53,7 +53,7 @@ def show_command(
     run = store.run(run_id)
     rows = store.jobs(run_id=run.id)
     if as_json:
-        jobs = [{**{k: v for k, v in r.__dict__.items() if k != "record"}, "record": r.record.to_json()} for r in rows]
+        jobs = [job_json(r) for r in rows]
         print(json.dumps({"run": run.__dict__, "jobs": jobs}, indent=2, default=str))
         return
     console.print(f"run {run.id} on {run.device}, {run.created}, {run.status}; plan: {json.dumps(run.plan)[:300]}")
@@ -63,14 +63,7 @@ def show_command(
     if not rows:
         console.print("this run has no jobs")
         return
-    console.print(speed_table(rows, "speed and memory"))
-    console.print(accuracy_table(rows, f"{run.plan.get('dataset')} test: recall % and fidelity"))
-    for line in job_notes(rows):
-        console.print(line)
-    if figures:
-        for row in rows:
-            if row.status == "ok":
-                console.print(figures_table(row))
+    print_run_details(console, rows, run.plan.get("dataset"), figures)
 
 
 @app.command("compare")

@@ -103,25 +103,8 @@ class LabRunner:
         threads = [threading.Thread(target=self._device, name=f"lab-{d}", daemon=True,
                                     args=(plans[d], LabContext(lab_id, devices, shared.get(d, ())), reached[d][1],
                                           resume, outcomes)) for d in devices]
-        for thread in threads:
-            thread.start()
-        try:
-            for thread in threads:
-                while thread.is_alive():
-                    thread.join(0.2)  # short joins: Ctrl-C reaches the main thread
-        except BaseException:
-            self.cancel.set()  # every device stops its tower; each run is marked interrupted by its own runner
-            for thread in threads:
-                thread.join(30)
-            raise
-        counts = Counter()
-        for outcome in outcomes.values():
-            counts.update(outcome.counts)
-        statuses = {o.status for o in outcomes.values()}
-        status = ("cancelled" if "cancelled" in statuses else "complete" if statuses == {"complete"} else "partial")
-        result = LabOutcome(lab_id, status, {d: outcomes[d] for d in devices if d in outcomes}, dict(counts))
-        self.emit(LabFinished(lab_id, status, result.counts, {d: o.run_id for d, o in result.runs.items()}))
-        return result
+        run_device_threads(threads, self.cancel)
+        return finish_lab(self.emit, lab_id, devices, outcomes)
 
     def _reach(self, devices: tuple[str, ...]) -> dict[str, tuple[str | None, str | None]]:
         """Per device (its hardware id, why it cannot be reached), all at once."""
@@ -197,6 +180,34 @@ class LabRunner:
         store.set_run_status(run.id, status)
         self.emit(RunFinished(run.id, status, counts))
         return RunOutcome(run.id, status, counts)
+
+
+def run_device_threads(threads: list[threading.Thread], cancel: threading.Event) -> None:
+    """Start every device's thread and wait for all; Ctrl-C (or any error here) cancels every device, waits
+    for their runs to be marked, and goes on up."""
+    for thread in threads:
+        thread.start()
+    try:
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(0.2)  # short joins: Ctrl-C reaches the main thread
+    except BaseException:
+        cancel.set()  # every device stops its tower; each run is marked interrupted by its own runner
+        for thread in threads:
+            thread.join(30)
+        raise
+
+
+def finish_lab(emit: Callable[[Event], None], lab_id: str, devices: Sequence[str], outcomes: dict[str, RunOutcome]) -> LabOutcome:
+    """The lab's outcome from its devices' runs (cancelled, complete or partial), announced as LabFinished."""
+    counts = Counter()
+    for outcome in outcomes.values():
+        counts.update(outcome.counts)
+    statuses = {o.status for o in outcomes.values()}
+    status = "cancelled" if "cancelled" in statuses else "complete" if statuses == {"complete"} else "partial"
+    result = LabOutcome(lab_id, status, {d: outcomes[d] for d in devices if d in outcomes}, dict(counts))
+    emit(LabFinished(lab_id, status, result.counts, {d: o.run_id for d, o in result.runs.items()}))
+    return result
 
 
 def busy_outcome(emit, device: str, exc: RunBusy) -> RunOutcome:

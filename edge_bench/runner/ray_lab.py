@@ -26,8 +26,8 @@ from typing import Callable, Sequence
 from edge_bench.errors import ConfigError, EdgeBenchError
 from edge_bench.records.job import Failure, JobIdentity, JobRecord, LabContext
 from edge_bench.runner.device_run import CALIBRATION_IMAGES, ExecutorFactory, default_local_root, save_embeddings
-from edge_bench.runner.events import DeviceFailed, Event, JobFinished, JobStage, JobStarted, LabFinished, LabStarted, RunFinished, RunStarted
-from edge_bench.runner.lab import LabOutcome, LabStore, busy_outcome, new_lab_id
+from edge_bench.runner.events import DeviceFailed, Event, JobFinished, JobStage, JobStarted, LabStarted, RunFinished, RunStarted
+from edge_bench.runner.lab import LabOutcome, LabStore, busy_outcome, finish_lab, new_lab_id, run_device_threads
 from edge_bench.runner.lab_guard import refusal, shared_hardware
 from edge_bench.runner.loop import RunOutcome
 from edge_bench.runner.plan import PlannedJob, RunPlan, expand
@@ -213,15 +213,7 @@ class RayLabRunner:
             threads = [threading.Thread(target=self._device, name=f"lab-{d}", daemon=True,
                                         args=(ray, actors[d], plans[d], described[d], LabContext(lab_id, devices, shared.get(d, ())),
                                               resume, outcomes)) for d in devices]
-            for thread in threads:
-                thread.start()
-            try:
-                for thread in threads:
-                    while thread.is_alive():
-                        thread.join(0.2)
-            except BaseException:
-                self.cancel.set()
-                raise
+            run_device_threads(threads, self.cancel)
         finally:
             for actor in actors.values():
                 try:
@@ -229,15 +221,7 @@ class RayLabRunner:
                 except ray.exceptions.RayError:
                     pass
                 ray.kill(actor)  # frees the device's resource for the next run
-        counts: dict = {}
-        for outcome in outcomes.values():
-            for name, n in outcome.counts.items():
-                counts[name] = counts.get(name, 0) + n
-        statuses = {o.status for o in outcomes.values()}
-        status = "cancelled" if "cancelled" in statuses else "complete" if statuses == {"complete"} else "partial"
-        result = LabOutcome(lab_id, status, {d: outcomes[d] for d in devices if d in outcomes}, counts)
-        self.emit(LabFinished(lab_id, status, counts, {d: o.run_id for d, o in result.runs.items()}))
-        return result
+        return finish_lab(self.emit, lab_id, devices, outcomes)
 
     def _actor(self, ray, plan: RunPlan):
         remote = ray.remote(DeviceActor).options(resources={resource_name(plan.device): 1}, num_cpus=0, max_restarts=0,
