@@ -9,7 +9,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.markup import escape
 
-from edge_bench.cli.live import job_line
+from edge_bench.cli.live import ProgressView, job_line
 from edge_bench.runner.events import (
     DeviceFailed,
     Event,
@@ -23,31 +23,15 @@ from edge_bench.runner.events import (
 )
 
 
-class LabLive:
+class LabLive(ProgressView):
     """Progress per device (terminal only) and one line per finished job, prefixed by its device (unless quiet)."""
 
     def __init__(self, console: Console, quiet: bool = False, log=None) -> None:
-        self.console, self.quiet, self.log = console, quiet, log
+        super().__init__(console, quiet, log)
         self.devices: dict[str, str] = {}
         """run id -> device."""
         self.tasks: dict[str, object] = {}
         """device -> its progress task."""
-        self.progress = None
-        if console.is_terminal and not quiet:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-            self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                     TimeElapsedColumn(), console=console, transient=True,
-                                     redirect_stdout=False, redirect_stderr=False)
-
-    def __enter__(self) -> "LabLive":
-        if self.progress is not None:
-            self.progress.__enter__()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        if self.progress is not None:
-            self.progress.__exit__(*exc)
 
     def _print(self, text: str) -> None:
         if not self.quiet:

@@ -23,17 +23,15 @@ def job_line(event: JobFinished) -> str:
     return f"  [{colour}]{event.status}[/] {escape(event.job.label)}{extra}{escape(reason)}"
 
 
-class LiveRun:
-    """Progress over the run's jobs (terminal only), one line per finished job (unless quiet).
+class ProgressView:
+    """A context manager holding rich progress bars in a terminal (none when piped or quiet).
 
     `log` (an edge_bench.cli.logs.OutputLog) is moved into the run's folder
     once the run has an id.
     """
 
     def __init__(self, console: Console, quiet: bool = False, log=None) -> None:
-        self.console = console
-        self.quiet = quiet
-        self.log = log
+        self.console, self.quiet, self.log = console, quiet, log
         self.progress = None
         if console.is_terminal and not quiet:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -42,9 +40,8 @@ class LiveRun:
             self.progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                                      TimeElapsedColumn(), console=console, transient=True,
                                      redirect_stdout=False, redirect_stderr=False)
-        self.task = None
 
-    def __enter__(self) -> "LiveRun":
+    def __enter__(self):
         if self.progress is not None:
             self.progress.__enter__()
         return self
@@ -52,6 +49,14 @@ class LiveRun:
     def __exit__(self, *exc) -> None:
         if self.progress is not None:
             self.progress.__exit__(*exc)
+
+
+class LiveRun(ProgressView):
+    """Progress over the run's jobs (terminal only), one line per finished job (unless quiet)."""
+
+    def __init__(self, console: Console, quiet: bool = False, log=None) -> None:
+        super().__init__(console, quiet, log)
+        self.task = None
 
     def _describe(self, text: str) -> None:
         if self.progress is not None and self.task is not None:
