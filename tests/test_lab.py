@@ -309,3 +309,16 @@ def test_cancel_stops_every_device_and_the_lab_is_cancelled(store, devices):
     for device in devices:
         assert store.run(outcome.runs[device].run_id).status == "cancelled"
         assert [r.status for r in store.jobs(run_id=outcome.runs[device].run_id)] == ["cancelled"]
+
+
+def test_a_lab_address_where_nothing_listens_is_one_line_at_once(capsys):
+    import socket
+
+    from edge_bench.cli import main
+
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    assert main(["lab", "status", "--address", f"127.0.0.1:{port}"]) == 1
+    err = capsys.readouterr().err
+    assert f"no Ray cluster answers at 127.0.0.1:{port}" in err and len(err.strip().splitlines()) == 1

@@ -65,6 +65,7 @@ def connect(address: str):
     if not re.fullmatch(r"[^:\s]+:\d+", address or ""):
         raise ConfigError(f"a lab address is HEAD:PORT, got {address!r}")
     if not ray.is_initialized():
+        _head_answers(address)
         try:
             ray.init(address=address, namespace=NAMESPACE, log_to_driver=False, logging_level=logging.WARNING,
                      configure_logging=True)
@@ -72,6 +73,18 @@ def connect(address: str):
             raise ConfigError(f"no Ray cluster answers at {address}: {' '.join(str(exc).split())[:200]}",
                               hint="start the head with `edge-bench lab serve --head --address HEAD:PORT`") from None
     return ray
+
+
+def _head_answers(address: str, timeout: float = 5.0) -> None:
+    """A one-line error, at once, when nothing listens at HEAD:PORT (ray.init would retry for minutes, logging from C++)."""
+    import socket
+
+    host, port = address.rsplit(":", 1)
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"no Ray cluster answers at {address}: {exc.strerror or exc}",
+                          hint="start the head with `edge-bench lab serve --head --address HEAD:PORT`") from None
 
 
 def lab_devices(ray) -> dict[str, int]:
