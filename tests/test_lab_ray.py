@@ -168,3 +168,31 @@ def test_cli_run_on_the_lab(lab, capsys):
     runs = Store().lab_runs(lab_id)
     assert sorted(r.device for r in runs) == ["local", REMOTE] and all(r.status == "complete" for r in runs)
     assert f"  {REMOTE}: ok {MODELS[0]} tflite fp32" in out
+
+
+def test_repeat_and_weights_files_on_the_lab(lab, store, tmp_path):
+    from edge_bench.models.builtin import architecture, assemble, default_tokenizer, save_checkpoint
+    from edge_bench.models.weights import file_sha256
+
+    tok = default_tokenizer()
+    weights = save_checkpoint(assemble(architecture("edgeclip-s", tok), tok, "x", seed=5).eval(),
+                              tmp_path / "submitter" / "mine.safetensors", half=False)
+    p = plan(models=MODELS[:2], weights={MODELS[0]: str(weights)}, repeat=3)
+    outcome = RayLabRunner(lab.address, store, executor_factory=ScriptedFactory(Script()),
+                           allow_shared_hardware=True).run(p, ("local", REMOTE))
+    assert outcome.status == "complete", [r.error for r in store.jobs()]
+    rows = store.jobs()
+    assert len(rows) == 4
+    for row in rows:
+        for tower in ("image", "text"):
+            result = row.record.tower(tower)
+            assert len(result.repeats) == 3 and result.repeats[0] == result.latency, (row.device, tower)
+            assert not any("repeat" in note for note in result.notes)
+        model = row.record.provenance.model
+        if row.model == MODELS[0]:
+            assert (model.weights_status, model.weights_sha256, model.weights_source) == (
+                "trained", file_sha256(weights), str(weights))
+        else:
+            assert model.weights_source != str(weights)
+    landed = list((lab.root / "node-b").rglob("lab-weights/*/mine.safetensors"))  # the remote node's own copy
+    assert len(landed) == 1 and landed[0].read_bytes() == weights.read_bytes()

@@ -29,6 +29,8 @@ from edge_bench.runner.device_run import CALIBRATION_IMAGES, ExecutorFactory, de
 from edge_bench.runner.events import DeviceFailed, Event, JobFinished, JobStage, JobStarted, LabStarted, RunFinished, RunStarted
 from edge_bench.runner.lab import LabOutcome, LabStore, busy_outcome, finish_lab, new_lab_id, run_device_threads
 from edge_bench.runner.lab_guard import refusal, shared_hardware
+from edge_bench.runner.lab_weights import WeightsPack, pack_weights, shipped_models
+from edge_bench.runner.job_run import first_repeat
 from edge_bench.runner.loop import RunOutcome
 from edge_bench.runner.plan import PlannedJob, RunPlan, expand
 from edge_bench.store import Store
@@ -120,13 +122,16 @@ def unpack(blob: bytes, root: Path) -> Path:
 class DeviceActor:
     """One device of the lab, on the node that owns it: the open device, its jobs one at a time."""
 
-    def __init__(self, plan: RunPlan, executor_factory: ExecutorFactory | None = None) -> None:
+    def __init__(self, plan: RunPlan, executor_factory: ExecutorFactory | None = None,
+                 weights: dict[str, WeightsPack] | None = None) -> None:
         from contextlib import ExitStack
 
         from edge_bench.runner.device_run import DeviceRun
 
         self._stack = ExitStack()
         self.device = self._stack.enter_context(DeviceRun.open(plan, executor_factory=executor_factory))
+        if weights:  # the plan's --weights are paths on the submitting host: build from the shipped copies
+            self.device._models.update(shipped_models(weights, self.device.local_root / "lab-weights"))
 
     def describe(self) -> dict:
         """The device's jobs (skips with reasons), its hardware id and node, and whether its executor makes its artifacts."""
@@ -166,6 +171,13 @@ class DeviceActor:
         embeddings = {name: np.load(path) for name, path in record.embeddings.items()}
         return record, embeddings, time.perf_counter() - started
 
+    def repeat(self, job: PlannedJob, job_id: str, record: JobRecord, round_no: int) -> JobRecord:
+        """Round `round_no` of --repeat for one job this actor ran: each tower's timed loops once more, in a
+        fresh process (edge_bench.runner.job_run.repeat_towers); the record with the round's latency added."""
+        from edge_bench.runner.job_run import repeat_towers
+
+        return repeat_towers(self.device, job, job_id, record, round_no, lambda *args: None)
+
     def close(self) -> None:
         self._stack.close()
 
@@ -202,8 +214,6 @@ class RayLabRunner:
         """The plan on every device at once, each on the node that owns it; returns when all are done."""
         ray = connect(self.address)
         devices = tuple(dict.fromkeys(devices))
-        if plan.repeat > 1:
-            raise ConfigError("--repeat is not yet supported with --lab; run the repeats on one host")
         owned = lab_devices(ray)
         missing = [d for d in devices if d not in owned]
         if missing:
@@ -213,7 +223,8 @@ class RayLabRunner:
         if clash:
             raise ConfigError(f"{', '.join(clash)} is advertised by {owned[clash[0]]} nodes: name the devices of a lab uniquely")
         plans = {d: replace(plan, device=d) for d in devices}
-        actors = {d: self._actor(ray, plans[d]) for d in devices}
+        weights = ray.put(pack_weights(plan.weights)) if plan.weights else None  # read here once, one copy for every node
+        actors = {d: self._actor(ray, plans[d], weights) for d in devices}
         described = self._describe(ray, actors)
         try:
             ids = {d: (info or {}).get("hardware") for d, (info, _) in described.items()}
@@ -236,10 +247,10 @@ class RayLabRunner:
                 ray.kill(actor)  # frees the device's resource for the next run
         return finish_lab(self.emit, lab_id, devices, outcomes)
 
-    def _actor(self, ray, plan: RunPlan):
+    def _actor(self, ray, plan: RunPlan, weights):
         remote = ray.remote(DeviceActor).options(resources={resource_name(plan.device): 1}, num_cpus=0, max_restarts=0,
                                                  name=f"device:{plan.device}:{uuid.uuid4().hex[:6]}")
-        return remote.remote(plan, self.executor_factory)
+        return remote.remote(plan, self.executor_factory, weights)  # a top-level ref: the actor gets the packs
 
     def _describe(self, ray, actors: dict) -> dict[str, tuple[dict | None, str | None]]:
         """Per device, what its actor says about it, or why it could not (the device did not answer, the node died)."""
@@ -280,6 +291,7 @@ class RayLabRunner:
             lost = None if info else f"device {device} failed: {unreachable}"
             if lost:
                 self.emit(DeviceFailed(run.id, device, lost))
+            measured = []
             for index, job in enumerate(todo):
                 if self.cancel.is_set():
                     counts["cancelled"] += len(todo) - index
@@ -291,10 +303,15 @@ class RayLabRunner:
                 elif lost:
                     record = JobRecord(job=_identity(job, plan), status="failed", failure=Failure("connection", lost))
                 else:
-                    record, lost = self._remote_job(ray, actor, run.id, job, plan, info)
+                    record, lost, job_id = self._remote_job(ray, actor, run.id, job, plan, info)
+                    if record.ok and plan.repeat > 1:
+                        record = first_repeat(record)
                 row = store.add_job(run.id, record, started=started)
                 counts[record.status] = counts.get(record.status, 0) + 1
                 self.emit(JobFinished(run.id, job, record.status, record.reason, job_row_id=row.id))
+                if record.ok and plan.repeat > 1:
+                    measured.append((job, row.id, record, job_id))
+            self._repeats(ray, actor, store, run.id, plan, measured)
             status = "cancelled" if counts["cancelled"] else ("partial" if counts["failed"] else "complete")
             if counts["failed"] and not counts["ok"] and not counts["done before"]:
                 status = "failed"
@@ -308,8 +325,29 @@ class RayLabRunner:
                 lock.release()
             store.close()
 
-    def _remote_job(self, ray, actor, run_id: str, job: PlannedJob, plan: RunPlan, info: dict) -> tuple[JobRecord, str | None]:
-        """One job through the device's actor: (its record, why the device is lost or None)."""
+    def _repeats(self, ray, actor, store: LabStore, run_id: str, plan: RunPlan, measured: list) -> None:
+        """Rounds 2..N of --repeat through the device's actor, interleaved across its jobs as on one host
+        (`Runner._repeats`); each stored record gains the round's latency. A lost node ends the repeats: each
+        job keeps what it measured, with a note."""
+        records = {row_id: record for _, row_id, record, _ in measured}
+        for round_no in range(2, plan.repeat + 1):
+            for job, row_id, _, job_id in measured:
+                if self.cancel.is_set():
+                    return
+                self.emit(JobStage(run_id, job, f"repeat {round_no}/{plan.repeat}", "on the device"))
+                try:
+                    records[row_id] = ray.get(actor.repeat.remote(job, job_id, records[row_id], round_no))
+                except ray.exceptions.RayError as exc:
+                    note = f"repeat {round_no} failed: the lab node of {plan.device} was lost: {_ray_reason(exc)}"
+                    for row, record in records.items():
+                        towers = {t: replace(r, notes=r.notes + (note,)) for t, r in record.towers.items()}
+                        store.update_record(row, replace(record, towers=towers))
+                    return
+                store.update_record(row_id, records[row_id])
+
+    def _remote_job(self, ray, actor, run_id: str, job: PlannedJob, plan: RunPlan,
+                    info: dict) -> tuple[JobRecord, str | None, str]:
+        """One job through the device's actor: (its record, why the device is lost or None, its job id)."""
         job_id = f"{run_id}-{uuid.uuid4().hex[:6]}"
         try:
             shipped = None if info["provides_artifacts"] else self._ship(ray, actor, job, plan, run_id)
@@ -319,14 +357,16 @@ class RayLabRunner:
             self.timings.append((plan.device, time.perf_counter() - sent, inside))
         except ray.exceptions.RayError as exc:
             lost = f"the lab node of {plan.device} was lost: {_ray_reason(exc)}"
-            return JobRecord(job=_identity(job, plan), status="failed", failure=Failure("connection", lost)), lost
+            return JobRecord(job=_identity(job, plan), status="failed", failure=Failure("connection", lost)), lost, job_id
         except EdgeBenchError as exc:  # the conversion on this host failed: this job only
-            return JobRecord(job=_identity(job, plan), status="failed", failure=Failure("convert", exc.one_line())), None
+            return (JobRecord(job=_identity(job, plan), status="failed", failure=Failure("convert", exc.one_line())),
+                    None, job_id)
         except Exception as exc:  # a bug must not leave the device's run unrecorded: this job fails with it
-            return JobRecord(job=_identity(job, plan), status="failed", failure=Failure(None, f"{type(exc).__name__}: {exc}")), None
+            return (JobRecord(job=_identity(job, plan), status="failed", failure=Failure(None, f"{type(exc).__name__}: {exc}")),
+                    None, job_id)
         if embeddings:
             record = replace(record, embeddings=save_embeddings(default_local_root() / job_id / "embeddings", **embeddings))
-        return record, None
+        return record, None, job_id
 
     def _ship(self, ray, actor, job: PlannedJob, plan: RunPlan, run_id: str):
         """The job's artifact set for this actor: converted here once per key, put in the object store once,
