@@ -109,7 +109,7 @@ class EdgeBenchApp(App[None]):
             self.notify("A run is already in progress (see screen 3).", severity="warning")
             return
         self.action_show("run")
-        run.start(message.plan)
+        run.start(message.plan, message.devices)
 
     def on_device_chosen(self, message: DeviceChosen) -> None:
         self.get_screen("plan").choose_device(message.device)

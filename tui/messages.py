@@ -11,9 +11,11 @@ from edge_bench.runner.plan import RunPlan
 
 @dataclass
 class RunRequested(Message):
-    """The Plan screen asks for a run of this plan."""
+    """The Plan screen asks for a run of this plan, on its device or, with more devices, as one lab run."""
 
     plan: RunPlan
+    devices: tuple[str, ...] = ()
+    """Every device to run on at once (the plan's first); () = the plan's device alone."""
 
 
 @dataclass

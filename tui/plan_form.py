@@ -18,6 +18,8 @@ class PlanForm:
     """What the Plan screen's widgets hold: choices as tuples, numbers as the text typed."""
 
     device: str = "local"
+    also_on: tuple[str, ...] = ()
+    """More devices to run the plan on at once (a lab run); the plan's device among them is ignored."""
     models: tuple[str, ...] = ()
     backends: tuple[str, ...] = ()
     precisions: tuple[str, ...] = ()
@@ -39,6 +41,11 @@ class PlanForm:
             threads="" if plan.threads is None else str(plan.threads),
             protocol={f.name: _text(getattr(plan.protocol, f.name)) for f in fields(Protocol)},
         )
+
+    @property
+    def devices(self) -> tuple[str, ...]:
+        """Every device the plan runs on, its own first: one is a run, several a lab run."""
+        return tuple(dict.fromkeys((self.device, *self.also_on)))
 
     def to_plan(self, weights: dict[str, str] | None = None) -> RunPlan:
         """The RunPlan the form describes; a bad field is a ConfigError naming it."""

@@ -29,3 +29,7 @@ class TuiSettings:
     """Where the Export screen writes reports by default."""
     thermal_interval: float = 10.0
     """Seconds between temperature reads of the device during a run (profiles with thermal zones)."""
+    lab_address: str | None = None
+    """HEAD:PORT of a lab across hosts (Ray): the Devices screen shows its nodes and devices; None = no lab."""
+    allow_shared_hardware: bool = False
+    """A lab run whose devices are one machine runs anyway, its results marked as taken concurrently (else refused)."""

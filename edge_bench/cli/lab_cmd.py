@@ -127,21 +127,12 @@ def status_command(
     from rich.table import Table
 
     from edge_bench.cli.ui import console
-    from edge_bench.runner.ray_lab import connect, device_of, ray_module, resource_name
+    from edge_bench.runner.lab_status import lab_status
 
-    joined = not ray_module().is_initialized()
-    ray = connect(address)
-    try:
-        available = ray.available_resources()
-        table = Table(title=f"lab at {address}")
-        for column in ("node", "address", "alive", "devices", "busy"):
-            table.add_column(column)
-        for node in sorted(ray.nodes(), key=lambda n: (not n.get("Alive"), n.get("NodeManagerAddress", ""))):
-            owned = sorted(d for d in (device_of(r) for r in node.get("Resources", {})) if d)
-            busy = [d for d in owned if node.get("Alive") and available.get(resource_name(d), 0) < 1]
-            table.add_row(node["NodeID"][:12], f"{node.get('NodeManagerAddress')} ({node.get('NodeManagerHostname', '')})",
-                          "yes" if node.get("Alive") else "no (lost)", ", ".join(owned) or "-", ", ".join(busy) or "-")
-        console.print(table)
-    finally:
-        if joined:
-            ray.shutdown()
+    table = Table(title=f"lab at {address}")
+    for column in ("node", "address", "alive", "devices", "busy"):
+        table.add_column(column)
+    for node in lab_status(address):
+        table.add_row(node.node_id[:12], f"{node.address} ({node.hostname})", "yes" if node.alive else "no (lost)",
+                      ", ".join(node.devices) or "-", ", ".join(node.busy) or "-")
+    console.print(table)

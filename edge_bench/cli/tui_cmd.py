@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import typer
@@ -16,6 +17,11 @@ def tui_command(
     screen: str = typer.Option("devices", "--screen", help=f"First screen: {', '.join(SCREEN_NAMES)}."),
     no_probe: bool = typer.Option(False, "--no-probe", help="Do not probe every device when the Devices screen opens."),
     export_dir: Path = typer.Option(None, "--export-dir", help="Default folder of the Export screen's reports."),
+    lab: str = typer.Option(None, "--lab", metavar="HEAD:PORT", help="A lab across hosts (Ray, `edge-bench lab serve`): "
+                            "the Devices screen shows its nodes, their devices and which are busy."),
+    allow_shared_hardware: bool = typer.Option(False, "--allow-shared-hardware", help="Run a lab run (Plan: several "
+                                               "devices) whose devices are one machine anyway, its results marked as "
+                                               "taken concurrently (else refused, as with `run`)."),
 ) -> None:
     """Open the terminal UI: devices, plan, live run, results, compare, export.
 
@@ -30,7 +36,10 @@ def tui_command(
     from edge_bench.tui.app import EdgeBenchApp
     from edge_bench.tui.settings import TuiSettings
 
-    settings = TuiSettings(start_screen=screen, auto_probe=not no_probe)
+    if lab is not None and not re.fullmatch(r"[^:\s]+:\d+", lab):
+        raise ConfigError(f"--lab takes HEAD:PORT, got {lab!r}")
+    settings = TuiSettings(start_screen=screen, auto_probe=not no_probe, lab_address=lab,
+                           allow_shared_hardware=allow_shared_hardware)
     if device:
         settings.plan = RunPlan(device=device)
     if export_dir:

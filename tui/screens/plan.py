@@ -33,7 +33,8 @@ class PlanScreen(StoredView):
     HELP = """\
 ## Plan
 
-Choose what to benchmark: the device, the models of the zoo, the backends
+Choose what to benchmark: the device (tick more under "also on" to run the
+plan on all of them at once, one job at a time each: a lab run), the models of the zoo, the backends
 (none ticked = every backend the device profile lists), the precisions, and
 the dataset's test split (the synthetic set needs no download; Flickr30k and
 MSCOCO need their Karpathy JSON and images in a folder). `n images` keeps only
@@ -62,6 +63,8 @@ are already in the converter cache, and everything converted so far.
                 left.border_title = "Plan"
                 yield labelled("device", Select([(form.device, form.device)], value=form.device, allow_blank=False,
                                                 id="device", compact=True), inline=True)
+                yield labelled("also on (a lab run: every device at once)",
+                               TickList(form.also_on, form.also_on, id="also-on"))
                 yield labelled("models", TickList(form.models, form.models, id="models"))
                 with Horizontal(classes="ticks"):
                     yield labelled("backends (none = all)", TickList(BACKENDS, form.backends, id="backends"))
@@ -119,6 +122,7 @@ are already in the converter cache, and everything converted so far.
         names = sorted(set(device_backends) | {self.form.device})
         select.set_options([(n, n) for n in names])
         select.value = self.form.device
+        self.query_one("#also-on", TickList).refill(names, self.form.also_on)
         self.query_one("#backends", TickList).refill(offered)
         self._preview()
 
@@ -143,7 +147,8 @@ are already in the converter cache, and everything converted so far.
         """The form as the widgets hold it now."""
         value = lambda wid: self.query_one(f"#{wid}", Input).value  # noqa: E731  (a one-line local helper reads better as a lambda)
         return PlanForm(
-            device=str(self.query_one("#device", Select).value), models=self.query_one("#models", TickList).ticked,
+            device=str(self.query_one("#device", Select).value), also_on=self.query_one("#also-on", TickList).ticked,
+            models=self.query_one("#models", TickList).ticked,
             backends=self.query_one("#backends", TickList).ticked,
             precisions=self.query_one("#precisions", TickList).ticked,
             dataset=str(self.query_one("#dataset", Select).value), data_dir=value("data_dir"),
@@ -159,8 +164,10 @@ are already in the converter cache, and everything converted so far.
         form = self.read_form()
         self.form = form
         backends = list(form.backends) or self.device_backends.get(form.device, [])
-        self.query_one(PlanJobsTable).show(form, backends, self.device_backends.get(form.device), self.offered,
-                                           self.converted)
+        table = self.query_one(PlanJobsTable)
+        table.show(form, backends, self.device_backends.get(form.device), self.offered, self.converted)
+        if len(form.devices) > 1:
+            table.border_subtitle += f" on {form.device}; a lab run on {', '.join(form.devices)}"
 
     def _show_error(self, text: str) -> None:
         self.query_one("#plan-error", Static).update(text)
@@ -168,11 +175,12 @@ are already in the converter cache, and everything converted so far.
     @on(Button.Pressed, "#run")
     def action_run(self) -> None:
         """Check the form and ask the app to run it."""
+        form = self.read_form()
         try:
-            plan = self.read_form().to_plan(self.app.settings.plan.weights)
+            plan = form.to_plan(self.app.settings.plan.weights)
         except EdgeBenchError as exc:
             self._show_error(exc.one_line())
             self.notify(exc.one_line(), severity="error", title="Plan")
             return
         self._show_error("")
-        self.post_message(RunRequested(plan))
+        self.post_message(RunRequested(plan, form.devices if len(form.devices) > 1 else ()))
