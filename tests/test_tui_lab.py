@@ -117,7 +117,8 @@ def test_an_unreachable_device_fails_only_its_own_jobs(benches, tmp_path):
         run = app.get_screen("run")
         await wait_for(pilot, lambda: not run.running, 120, "the lab run")
         lost = str(run.rows["closed-port"].query_one(".device-state").content)
-        assert lost.startswith("1/1 jobs, 1 failed: failed") and "device closed-port failed: " in lost, lost
+        assert lost.startswith("1/1 jobs, 1 failed: failed: ") and "refused" in lost, lost  # why, on its row
+        assert run.lab.devices["closed-port"].reason.startswith("device closed-port failed: ")
         assert run.rows["closed-port"].has_class("-failed") and not run.rows["bench-a"].has_class("-failed")
         assert str(run.rows["bench-a"].query_one(".device-state").content) == "1/1 jobs: complete"
         statuses = {key[0]: item.status for key, item in run.items.items()}
@@ -195,6 +196,12 @@ def test_devices_screen_shows_a_real_two_node_lab(tmp_path, isolated_home):
 
     from edge_bench.runner.ray_lab import connect, resource_name
 
+    class Holder:  # defined here, so Ray ships it by value (the workers cannot import this test module)
+        """An actor that holds a device's resource, as a lab run's device actor does."""
+
+        def ready(self) -> bool:
+            return True
+
     address = f"127.0.0.1:{free_port()}"
     node_b_home = tmp_path / "node-b"
     (node_b_home / "config" / "devices").mkdir(parents=True)
@@ -231,10 +238,3 @@ def test_devices_screen_shows_a_real_two_node_lab(tmp_path, isolated_home):
             ray.shutdown()
         for node in reversed(nodes):
             node.stop()
-
-
-class Holder:
-    """An actor that holds a device's resource, as a lab run's device actor does."""
-
-    def ready(self) -> bool:
-        return True

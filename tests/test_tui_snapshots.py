@@ -12,7 +12,7 @@ import pytest
 from rich.cells import cell_len
 from textual.widgets import DataTable, Input
 
-from edge_bench.runner.events import JobFinished, JobStage, JobStarted, RunStarted
+from edge_bench.runner.events import DeviceFailed, JobFinished, JobStage, JobStarted, LabStarted, RunFinished, RunStarted
 from edge_bench.runner.plan import PlannedJob
 from edge_bench.tui.app import EdgeBenchApp
 from edge_bench.tui.settings import TuiSettings
@@ -108,3 +108,52 @@ def test_compare_screen(app_for, snap_compare):
         await wait_for(pilot, lambda: screen.query_one("DataTable").row_count == 2, 30, "the pairs")
         await still(pilot)
     assert snap_compare(app_for("compare"), terminal_size=SIZE, run_before=compared)
+
+
+class TestLab:
+    """A lab run on the Run screen (a row per device) and a lab's nodes on the Devices screen."""
+
+    def test_lab_run_screen(self, app_for, snap_compare):
+        a = (PlannedJob("edgeclip-s-distilled", "tflite", "fp32", "a1"), PlannedJob("edgeclip-s-scratch", "tflite", "fp32", "a2"))
+        b = (PlannedJob("edgeclip-s-distilled", "tflite", "fp32", "b1"), PlannedJob("edgeclip-s-scratch", "tflite", "fp32", "b2"))
+        ok = {"image_ms": 3.04, "text_ms": 0.81, "image_per_s": 381.0, "t2i_r1": 0.42, "i2t_r1": 0.45}
+        events = [
+            LabStarted("L00000000ab", ("local", "rpi5", "pixel-8")),
+            RunStarted("r0000000001", "local", a), RunStarted("r0000000002", "rpi5", b),
+            JobStarted("r0000000001", a[0], 0, 2), JobStarted("r0000000002", b[0], 0, 2),
+            JobStage("r0000000001", a[0], "image", "on the device"),
+            JobFinished("r0000000002", b[0], "ok", summary=ok),
+            JobStarted("r0000000002", b[1], 1, 2), JobStage("r0000000002", b[1], "push", "agent, artifacts, inputs"),
+            DeviceFailed("r0000000003", "pixel-8", "device pixel-8 failed: adb: no device with serial 1A2B"),
+            JobFinished("r0000000003", a[0], "failed", reason="device pixel-8 failed: adb: no device with serial 1A2B"),
+            JobFinished("r0000000003", a[1], "failed", reason="device pixel-8 failed: adb: no device with serial 1A2B"),
+            RunFinished("r0000000003", "failed", {"failed": 2}),
+        ]
+
+        async def feed(pilot):
+            screen = pilot.app.screen
+            screen.plan = PLAN
+            screen.show_devices(("local", "rpi5", "pixel-8"))
+            await pilot.pause()
+            for event in events:
+                ok = isinstance(event, JobFinished) and event.status == "ok"
+                await screen.apply(event, {"temps": (41.0, 43.5)} if ok else None)
+                await pilot.pause()
+            pilot.app.clear_notifications()  # the device's failure toast times out: not in the picture
+            await still(pilot)
+        assert snap_compare(app_for("run"), terminal_size=SIZE, run_before=feed)
+
+    def test_devices_screen_with_a_lab(self, app_for, snap_compare):
+        from test_tui_lab import NODES
+
+        app = app_for("devices")
+        app.settings.lab_address = "127.0.0.1:9"
+
+        async def fed(pilot):
+            screen = pilot.app.screen
+            lab = screen.query_one("#lab-nodes")
+            await wait_for(pilot, lambda: "no Ray cluster" in str(lab.border_subtitle), 60, "the lab's read to fail")
+            await wait_for(pilot, lambda: READY["devices"](screen), 60, "the profiles")
+            screen.show_lab(NODES)
+            await still(pilot)
+        assert snap_compare(app, terminal_size=SIZE, run_before=fed)

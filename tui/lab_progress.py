@@ -25,10 +25,12 @@ class DeviceProgress:
     """Why the device failed as a whole (unreachable, lost outside a job), else ''."""
 
     def line(self) -> str:
-        """The device's state in a few words: '2/5 jobs, 1 failed: <job>: <stage>'."""
+        """The device's state in a few words: '2/5 jobs, 1 failed: <job>: <stage>', or why the device failed."""
         text = f"{self.done}/{self.total} jobs" + (f", {self.failed} failed" if self.failed else "")
         if self.current:
             return f"{text}: {self.current}"
+        if self.reason:  # the row names the device: its reason without the 'device NAME failed: ' prefix
+            return f"{text}: {self.status}: {self.reason.removeprefix(f'device {self.device} failed: ')}"
         return f"{text}: {self.status}" if self.status != "running" else text
 
 
@@ -53,7 +55,7 @@ class LabProgress:
         if isinstance(event, DeviceFailed):
             self._by_run.setdefault(event.run_id, event.device)
             progress = self.devices.setdefault(event.device, DeviceProgress(event.device))
-            progress.reason = event.reason
+            progress.reason, progress.status = event.reason, "failed"
             return event.device
         device = self._by_run.get(event.run_id)
         if device is None:

@@ -112,7 +112,7 @@ by their device. A device that cannot be reached fails only its own jobs.
         self.message = f"connecting to {', '.join(self.devices) or plan.device}…"
         self.query_one("#job-list").remove_children()
         self.query_one("#overall", ProgressBar).update(total=None, progress=0)
-        self._show_devices()
+        self.show_devices(self.devices)
         self._summary()
         if self.devices:
             self._run_lab(plan, self.devices, self.cancel_event)
@@ -147,8 +147,9 @@ by their device. A device that cannot be reached fails only its own jobs.
             except EdgeBenchError as exc:
                 self._call(self._not_run, exc.one_line())
 
-    def _show_devices(self) -> None:
-        """A row per device of a lab run (none, and no pane, for one device)."""
+    def show_devices(self, devices: tuple[str, ...]) -> None:
+        """A row per device of a lab run, before its events arrive (none, and no pane, for one device)."""
+        self.devices = devices
         pane = self.query_one("#device-list")
         pane.remove_children()
         self.lab = LabProgress(self.devices) if self.devices else None

@@ -29,8 +29,6 @@ class DeviceRow(Horizontal):
         """Draw the device's state now."""
         bar = self.query_one(ProgressBar)
         bar.update(total=max(progress.total, 1) if progress.total or progress.done else None, progress=progress.done)
-        text = Text(progress.line(), style=DEVICE_STYLE.get(progress.status, ""))
-        if progress.reason:
-            text.append(f"  {progress.reason}", style="red")
+        text = Text(progress.line(), style="red" if progress.reason else DEVICE_STYLE.get(progress.status, ""))
         self.query_one(".device-state", Static).update(text)
         self.set_class(bool(progress.failed or progress.reason), "-failed")
