@@ -33,7 +33,9 @@ def _host_port(address: str) -> tuple[str, int]:
 
 
 def node_ip_towards(host: str) -> str:
-    """This host's address on the route to the head (127.0.0.1 for a head on loopback)."""
+    """This host's address on the route to the head (127.0.0.1 for a head on loopback; `ray start` then registers
+    the node under the machine's routable address anyway: Ray 2.60's `resolve_ip_for_localhost` replaces a
+    loopback --node-ip-address, so `lab status` shows that address, as Ray's NodeManagerAddress)."""
     if host in ("127.0.0.1", "localhost"):
         return "127.0.0.1"
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
