@@ -196,3 +196,36 @@ def test_repeat_and_weights_files_on_the_lab(lab, store, tmp_path):
             assert model.weights_source != str(weights)
     landed = list((lab.root / "node-b").rglob("lab-weights/*/mine.safetensors"))  # the remote node's own copy
     assert len(landed) == 1 and landed[0].read_bytes() == weights.read_bytes()
+
+
+def test_a_node_lost_during_the_repeats_keeps_what_its_jobs_measured(lab, store):
+    from edge_bench.runner.events import JobStage
+
+    killed, runs = threading.Event(), {}
+
+    def on_event(event):
+        if isinstance(event, RunStarted):
+            runs[event.device] = event.run_id
+        if (isinstance(event, JobStage) and event.run_id == runs.get(REMOTE) and event.stage.startswith("repeat 2/")
+                and not killed.is_set()):
+            killed.set()
+            threading.Thread(target=lab.node_b.kill).start()  # the remote host is gone during its first repeat
+
+    try:
+        outcome = RayLabRunner(lab.address, store, on_event=on_event, executor_factory=ScriptedFactory(Script(delay_s=1.0)),
+                               allow_shared_hardware=True).run(plan(models=MODELS[:2], repeat=3), ("local", REMOTE))
+        assert killed.is_set()
+        assert outcome.runs["local"].status == "complete" and outcome.runs[REMOTE].status == "complete"  # both jobs ran
+        for row in store.jobs(run_id=outcome.runs["local"].run_id):
+            assert len(row.record.tower("image").repeats) == 3
+        remote = store.jobs(run_id=outcome.runs[REMOTE].run_id)
+        assert [r.status for r in remote] == ["ok", "ok"]
+        for row in remote:
+            assert 1 <= len(row.record.tower("image").repeats) < 3  # the first run's loops are kept
+        notes = remote[-1].record.tower("image").notes  # the round never reached the second job
+        assert any(n.startswith(f"repeat 2 failed: the lab node of {REMOTE} was lost: ") for n in notes), notes
+    finally:
+        if killed.is_set():  # the host is back for the tests after this one
+            wait_devices(lab.ray, {"local"}, deadline_s=180)
+            lab.start_b()
+            wait_devices(lab.ray, {"local", REMOTE})

@@ -331,7 +331,7 @@ class RayLabRunner:
         job keeps what it measured, with a note."""
         records = {row_id: record for _, row_id, record, _ in measured}
         for round_no in range(2, plan.repeat + 1):
-            for job, row_id, _, job_id in measured:
+            for index, (job, row_id, _, job_id) in enumerate(measured):
                 if self.cancel.is_set():
                     return
                 self.emit(JobStage(run_id, job, f"repeat {round_no}/{plan.repeat}", "on the device"))
@@ -339,9 +339,9 @@ class RayLabRunner:
                     records[row_id] = ray.get(actor.repeat.remote(job, job_id, records[row_id], round_no))
                 except ray.exceptions.RayError as exc:
                     note = f"repeat {round_no} failed: the lab node of {plan.device} was lost: {_ray_reason(exc)}"
-                    for row, record in records.items():
-                        towers = {t: replace(r, notes=r.notes + (note,)) for t, r in record.towers.items()}
-                        store.update_record(row, replace(record, towers=towers))
+                    for _, row, _, _ in measured[index:]:  # the jobs this round had not reached yet
+                        towers = {t: replace(r, notes=r.notes + (note,)) for t, r in records[row].towers.items()}
+                        store.update_record(row, replace(records[row], towers=towers))
                     return
                 store.update_record(row_id, records[row_id])
 
