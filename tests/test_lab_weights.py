@@ -1,6 +1,7 @@
 """A lab across hosts: --weights files travel from the submitting host to the device's node, and --repeat rounds
 run through the device's actor. The actor is the class Ray runs (`DeviceActor`), built here without Ray, on the
-local device with a scripted executor; the same paths on a real two-node cluster are in test_lab_ray.py.
+local device with a scripted executor; the same paths on a real two-node cluster are in test_lab_ray.py. The
+one-host lab (threads) with both, for comparison, is the last test.
 """
 
 from __future__ import annotations
@@ -86,3 +87,26 @@ def test_a_repeat_round_through_the_actor_adds_each_towers_latency():
         assert len(repeats) == 3 and all(r.n >= FAST.min_runs for r in repeats)
         assert repeats[0] == record.tower(tower).latency  # the first run is the first repeat
         assert not any("repeat" in note for note in record.tower(tower).notes)  # no round failed
+
+
+def test_the_one_host_lab_repeats_and_loads_weights_on_every_device(isolated_home, tmp_path, checkpoint):  # noqa: ARG001  (its own profiles)
+    from edge_bench import paths
+    from edge_bench.runner.lab import LabRunner
+    from edge_bench.store import Store
+
+    for name in ("bench-a", "bench-b"):
+        path = paths.config_dir() / "devices" / f"{name}.toml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f'name = "{name}"\ntransport = "local"\nthreads = 1\nbackends = ["tflite"]\n')
+    store = Store(tmp_path / "results.sqlite")
+    try:
+        outcome = LabRunner(store, executor_factory=ScriptedFactory(Script()), hardware=lambda p, t: p.name).run(
+            plan(repeat=2, weights={MODEL: str(checkpoint)}), ("bench-a", "bench-b"))
+        assert outcome.status == "complete"
+        rows = store.jobs()
+        assert sorted(r.device for r in rows) == ["bench-a", "bench-b"]
+        for row in rows:
+            assert len(row.record.tower("image").repeats) == 2 and len(row.record.tower("text").repeats) == 2
+            assert row.record.provenance.model.weights_sha256 == file_sha256(checkpoint)
+    finally:
+        store.close()
