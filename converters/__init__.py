@@ -7,14 +7,27 @@
 
 Backends: ExecuTorch `.pte` (XNNPACK), Core ML `.mlpackage`, TFLite `.tflite`.
 Nothing here imports a toolchain until a conversion or a runner needs it.
+
+The names load on first use and this module imports none of its submodules. An
+__init__ that imported them would deadlock two threads under the import locks:
+importing `edge_bench.converters.artifact` by its full name (the TUI's converted-sets
+worker) takes that module's lock and then imports this package, while another
+thread importing this package (the Plan screen's loader) holds the package's lock
+and waits for `artifact`'s (Python raises _DeadlockError). tests/test_import_threads.py
+imports the two from two threads at once.
 """
 
-from edge_bench.converters.artifact import ArtifactSet
-from edge_bench.converters.base import PRECISIONS, Converter, TowerJob, get_converter, list_backends, register_converter
-from edge_bench.converters.host import host_embed, load_artifact
-from edge_bench.converters.parity import THRESHOLDS
-from edge_bench.converters.pipeline import convert
-from edge_bench.converters.plan import ConvertPlan, plan_conversions
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from edge_bench.converters.artifact import ArtifactSet
+    from edge_bench.converters.base import PRECISIONS, Converter, TowerJob, get_converter, list_backends, register_converter
+    from edge_bench.converters.host import host_embed, load_artifact
+    from edge_bench.converters.parity import THRESHOLDS
+    from edge_bench.converters.pipeline import convert
+    from edge_bench.converters.plan import ConvertPlan, plan_conversions
 
 __all__ = [
     "PRECISIONS",
@@ -31,3 +44,24 @@ __all__ = [
     "plan_conversions",
     "register_converter",
 ]
+_LAZY = {
+    "ArtifactSet": "artifact",
+    **dict.fromkeys(("PRECISIONS", "Converter", "TowerJob", "get_converter", "list_backends", "register_converter"), "base"),
+    "host_embed": "host", "load_artifact": "host",
+    "THRESHOLDS": "parity",
+    "convert": "pipeline",
+    "ConvertPlan": "plan", "plan_conversions": "plan",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name's module on first use (the package is fully imported by then: no lock is held)."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
