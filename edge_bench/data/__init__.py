@@ -1,11 +1,23 @@
-"""Retrieval datasets: Flickr30k 1K and MSCOCO 5K from disk, and the synthetic set."""
+"""Retrieval datasets: Flickr30k 1K and MSCOCO 5K from disk, and the synthetic set.
+
+`RetrievalSet` loads on first use and this module imports none of its submodules
+at import time: an __init__ that imported `dataset` would deadlock a thread importing
+`edge_bench.data.dataset` by its full name (holding its lock, then importing this
+package) against one importing this package (holding its lock, then waiting for
+`dataset`'s; Python raises _DeadlockError). tests/test_import_threads.py imports the
+two from two threads at once.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from edge_bench.data.dataset import RetrievalSet
 from edge_bench.errors import DataError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from edge_bench.data.dataset import RetrievalSet
 
 DATASETS = ("synthetic", "flickr30k", "mscoco")
 
@@ -34,6 +46,8 @@ def subset(dataset: RetrievalSet, n_images: int) -> RetrievalSet:
     """The first n images of a split with their captions."""
     import numpy as np
 
+    from edge_bench.data.dataset import RetrievalSet
+
     keep = dataset.caption_image < n_images
     return RetrievalSet(
         name=dataset.name,
@@ -48,3 +62,17 @@ def subset(dataset: RetrievalSet, n_images: int) -> RetrievalSet:
 
 
 __all__ = ["DATASETS", "RetrievalSet", "load_dataset", "subset"]
+_LAZY = {"RetrievalSet": "dataset"}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name's module on first use (the package is fully imported by then: no lock is held)."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -22,13 +22,38 @@ front, teacher and distillation rows, notes), `plots` (matplotlib, Agg, lazy),
 `layout` + `tables` (the document both HTML and Markdown draw), `schema` (the
 JSON of docs/report-schema.md and the CSV rows), and `exporters` (the
 interface and registry; one module per format).
+
+The names load on first use and this module imports none of its submodules: an
+__init__ that imported them would deadlock a thread importing, say,
+`edge_bench.report.build` by its full name (holding its lock, then importing this
+package) against one importing this package (holding its lock, then waiting for
+`build`'s; Python raises _DeadlockError). tests/test_import_threads.py imports the two
+from two threads at once.
 """
 
 from __future__ import annotations
 
-from edge_bench.report.build import build_device_report
-from edge_bench.report.compare import build_compare_report
-from edge_bench.report.exporters import exporter_names
-from edge_bench.report.writer import write_report
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from edge_bench.report.build import build_device_report
+    from edge_bench.report.compare import build_compare_report
+    from edge_bench.report.exporters import exporter_names
+    from edge_bench.report.writer import write_report
 
 __all__ = ["build_compare_report", "build_device_report", "exporter_names", "write_report"]
+_LAZY = {"build_device_report": "build", "build_compare_report": "compare", "exporter_names": "exporters",
+         "write_report": "writer"}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name's module on first use (the package is fully imported by then: no lock is held)."""
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
