@@ -186,3 +186,36 @@ def test_plots_within_a_decade_stay_linear(monkeypatch):
     report = _plot_report(4.0)  # throughput 3 .. 12 images/s; latency 0.5 .. 3.6 ms
     pareto_plot(report), latency_plot(report)
     assert [set(_x_axes(fig).values()) for fig in figures] == [{"linear"}, {"linear"}]
+
+
+def _profiled_tower(blocks_ms: dict[str, float]) -> TowerFigures:
+    figures = {f"profile_{b.replace(' ', '_')}_ms": ms for b, ms in blocks_ms.items()}
+    return TowerFigures({**NO_TOWER.values, **figures})
+
+
+def test_profile_plot_stacks_each_jobs_blocks(monkeypatch):
+    """One stacked bar per profiled job and tower: each segment is a block's ms, the bar ends at their sum;
+    a job without a profile gets no bar, and a report without profiles no plot."""
+    from edge_bench.report.model import DeviceReport
+    from edge_bench.report.plots import device_plots, profile_plot
+
+    figures = _drawn_figures(monkeypatch)
+    teacher = {"patch embedding": 0.2, "attention": 1.1, "mlp": 0.9, "norms": 0.3, "delegate overhead": 0.05}
+    student = {"token embedding": 0.1, "attention": 0.4, "runtime overhead": 0.02}
+    entries = [
+        replace(entry("teacher", 10.0, 0.8), towers={"image": _profiled_tower(teacher), "text": _profiled_tower(student)}),
+        replace(entry("plain", 20.0, 0.5), towers={"image": tower(20.0)}),
+    ]
+    report = DeviceReport("dev", "", None, "", {}, "", [], entries, [], pareto_front=[])
+    plot = profile_plot(report)
+    assert plot.name == "profile" and plot.png[:8] == b"\x89PNG\r\n\x1a\n"
+    image_ax, text_ax = figures[0].axes[:2]
+    for ax, blocks in ((image_ax, teacher), (text_ax, student)):
+        bars = sorted(((p.get_x(), p.get_width(), p.get_y()) for p in ax.patches), key=lambda b: b[0])
+        assert len(bars) == len(blocks), "only the profiled job has bars, one segment per block with time"
+        assert [round(w, 6) for _, w, _ in bars] == [ms for b, ms in blocks.items()]  # in BLOCKS order
+        assert bars[-1][0] + bars[-1][1] == pytest.approx(sum(blocks.values()))
+    assert {t.get_text() for t in figures[0].legends[0].get_texts()} == set(teacher) | set(student)
+    assert "profile" in [p.name for p in device_plots(report)]
+    unprofiled = DeviceReport("dev", "", None, "", {}, "", [], entries[1:], [], pareto_front=[])
+    assert profile_plot(unprofiled) is None

@@ -1,4 +1,4 @@
-"""The report's plots as PNG bytes: Pareto front, latency distributions, distillation, device comparison.
+"""The report's plots as PNG bytes: Pareto front, latency distributions, profile roll-up, distillation, device comparison.
 
 matplotlib is imported inside the functions (Agg, no pyplot: safe from a
 worker thread). Every plot function returns None when it has nothing to draw.
@@ -10,6 +10,7 @@ import io
 from dataclasses import dataclass
 from typing import Sequence
 
+from edge_bench.profile.model import BLOCKS
 from edge_bench.report.analysis import throughput
 from edge_bench.report.model import TOWERS, CompareReport, DeviceReport, JobEntry
 
@@ -140,6 +141,47 @@ def latency_plot(report: DeviceReport) -> Plot | None:
     return Plot("latency", "batch-1 latency per tower: box = quartiles, whiskers 1.5 IQR, dots beyond", _png(fig))
 
 
+def profile_blocks_ms(entry: JobEntry, tower: str) -> dict[str, float]:
+    """A profiled tower's roll-up by block (ms per inference, BLOCKS order, blocks with time only); {} when not profiled."""
+    figures = entry.tower(tower)
+    values = figures.values if figures else {}
+    out = {b: values.get(f"profile_{b.replace(' ', '_')}_ms") for b in BLOCKS}
+    return {b: float(ms) for b, ms in out.items() if ms}
+
+
+def profile_plot(report: DeviceReport) -> Plot | None:
+    """A stacked bar per profiled job and tower: the profiling pass's roll-up by block, in ms per inference."""
+    entries = [e for e in report.entries if any(profile_blocks_ms(e, t) for t in TOWERS)]
+    if not entries:
+        return None
+    from matplotlib import colormaps
+
+    cmap = colormaps["tab20"]
+    colours = {b: cmap(i % cmap.N) for i, b in enumerate(BLOCKS)}
+    fig = _figure(9, 1.6 + 0.42 * len(entries))
+    axes = fig.subplots(1, 2, sharey=True)
+    labels = [report.label(e) for e in entries]
+    drawn: set[str] = set()
+    for ax, tower in zip(axes, TOWERS):
+        left = [0.0] * len(entries)
+        for block in BLOCKS:
+            widths = [profile_blocks_ms(e, tower).get(block, 0.0) for e in entries]
+            if not any(widths):
+                continue
+            ax.barh(range(len(entries)), widths, left=left, color=colours[block], height=0.6,
+                    label=None if block in drawn else block)
+            drawn.add(block)
+            left = [a + w for a, w in zip(left, widths)]
+        ax.set_xlabel(f"{tower} tower, profiled ms per inference")
+        ax.grid(axis="x", alpha=0.3)
+    axes[0].set_yticks(range(len(entries)), labels)
+    axes[0].invert_yaxis()
+    axes[0].tick_params(axis="y", labelsize=7)
+    fig.legend(loc="outside lower center", ncols=min(6, len(drawn)), fontsize=7)
+    fig.suptitle(f"where the time goes on {report.device} (profiling pass, roll-up by block)", fontsize=10)
+    return Plot("profile", "per job and tower: the profile's roll-up by block, stacked (ms per inference)", _png(fig))
+
+
 def distillation_plot(report: DeviceReport) -> Plot | None:
     """Each student's change in text-to-image R@1 against its speed-up over the teacher."""
     rows = [r for r in report.distillation if r.speedup.get("image") and r.delta_recall.get("image_retrieval_recall@1") is not None]
@@ -208,7 +250,7 @@ def message_plot(text: str) -> Plot:
 
 def device_plots(report: DeviceReport) -> list[Plot]:
     """Every plot of a device report that has data."""
-    return [p for p in (pareto_plot(report), latency_plot(report), distillation_plot(report)) if p]
+    return [p for p in (pareto_plot(report), latency_plot(report), profile_plot(report), distillation_plot(report)) if p]
 
 
 def compare_plots(report: CompareReport) -> list[Plot]:
