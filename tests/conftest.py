@@ -12,17 +12,42 @@ import pytest
 # Fixtures shared across test modules: a real sshd on loopback (tests/sshd.py).
 pytest_plugins = ["sshd"]
 
-# One home for the whole session, so slow caches (the synthetic set's pixels,
-# preprocessed arrays, converted artifacts) are made once per run.
-_SESSION_HOME = Path(tempfile.mkdtemp(prefix="edge-bench-test-home-"))
+# One home per test process (each pytest-xdist worker has its own store, config, device locks and
+# measured ceilings), and the slow caches (converted artifacts, the synthetic set's pixels, preprocessed
+# arrays, references, teacher targets) made once per test run and shared by every
+# worker: the process that starts the run (xdist's controller, or pytest alone) makes the shared folder
+# and its workers inherit it through the environment. Every writer of these caches writes a private
+# temporary and renames it, and a conversion holds an flock on its set, so two workers asking for one
+# artifact convert it once.
+SHARED_CACHES = ("artifacts", "inputs", "reference", "preprocessed", "synthetic", "teacher-targets")
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+if not _WORKER:
+    os.environ["EDGE_BENCH_TEST_SHARED"] = tempfile.mkdtemp(prefix="edge-bench-test-shared-")
+_SHARED = Path(os.environ["EDGE_BENCH_TEST_SHARED"])
+_SESSION_HOME = Path(tempfile.mkdtemp(prefix=f"edge-bench-test-home-{_WORKER or 'main'}-"))
 os.environ["EDGE_BENCH_HOME"] = str(_SESSION_HOME)
 os.environ.setdefault("TQDM_DISABLE", "1")
+for _name in SHARED_CACHES:
+    (_SHARED / _name).mkdir(parents=True, exist_ok=True)
+    (_SESSION_HOME / "cache").mkdir(parents=True, exist_ok=True)
+    (_SESSION_HOME / "cache" / _name).symlink_to(_SHARED / _name, target_is_directory=True)
 
 
 def pytest_sessionfinish(session, exitstatus):  # noqa: ARG001  (the signature is fixed by the caller)
-    """Remove the session's home (converted artifacts, caches: hundreds of MB) unless asked to keep it."""
+    """Remove the process's home and, in the process that started the run, the shared caches (converted
+    artifacts: hundreds of MB) unless asked to keep them (EDGE_BENCH_KEEP_TEST_HOME)."""
     if not os.environ.get("EDGE_BENCH_KEEP_TEST_HOME"):
         shutil.rmtree(_SESSION_HOME, ignore_errors=True)
+        if not _WORKER:
+            shutil.rmtree(_SHARED, ignore_errors=True)
+
+
+def pytest_xdist_auto_num_workers(config) -> int:
+    """How many workers pyproject's `-n auto` starts: one per core for the fast suite (pytest-xdist, a test
+    file per worker so module fixtures are made once), none for a run that selects the slow tests, whose
+    emulated Pi and Ray clusters each want the machine to themselves."""
+    markexpr = (config.getoption("markexpr") or "").replace("not slow", "")
+    return 0 if "slow" in markexpr else (os.cpu_count() or 1)
 
 
 @pytest.fixture

@@ -49,7 +49,11 @@ def describe_all(pattern: str | None = None, on_build: Callable[[str], None] | N
             dirty = True
         rows.append(cache[key])
     if dirty:
-        path.write_text(json.dumps(cache, indent=1))
+        from edge_bench import paths
+
+        tmp = paths.partial_path(path)  # two processes filling the catalog at once never mix their writes
+        tmp.write_text(json.dumps(cache, indent=1))
+        tmp.replace(path)
     return rows
 
 
