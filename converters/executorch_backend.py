@@ -1,8 +1,9 @@
 """ExecuTorch `.pte` with the XNNPACK delegate: fp32, int8-dynamic, int8 (static).
 
 Stages: torch.export -> (PT2E quantization with XNNPACKQuantizer, static int8
-calibrated on real inputs) -> to_edge_transform_and_lower(XnnpackPartitioner)
--> to_executorch -> file. The delegation summary records which ops XNNPACK
+calibrated on real inputs) -> to_edge_transform_and_lower(XnnpackPartitioner, with the
+passes of `executorch_lowering` that keep the graph in XNNPACK) -> to_executorch -> file.
+A float tower is exported through `delegable_module` (LayerNorm as delegable ops). The delegation summary records which ops XNNPACK
 took and which stay on ExecuTorch's portable kernels.
 """
 
@@ -144,7 +145,8 @@ class ExecuTorchConverter(Converter):
     extra = "executorch"
     runs_on = ("linux", "android", "macos", "ios")
     sidecars = (".etrecord",)
-    settings_version = 4  # 2: int8 keeps the L2 normalisation in float; 3: and attention masks; 4: an ETRecord beside each .pte
+    settings_version = 5  # 2: int8 keeps the L2 normalisation in float; 3: and attention masks; 4: an ETRecord beside each .pte;
+    # 5: executorch_lowering (no-op expands removed, selects as slices, the L2 sum as a bmm; fp32 LayerNorm delegable)
     schemes = {
         "fp32": "float32, XNNPACK delegate",
         "int8-dynamic": "PT2E XNNPACKQuantizer: per-channel symmetric int8 weights, activations quantized at run time",
@@ -158,10 +160,19 @@ class ExecuTorchConverter(Converter):
         from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
         from executorch.exir import to_edge_transform_and_lower
 
-        program = export_program(job.module, job.example)
-        if job.precision != "fp32":
-            program = _quantize(program, job)
-        edge = to_edge_transform_and_lower(program, partitioner=[XnnpackPartitioner()], generate_etrecord=True)
+        from edge_bench.converters import executorch_lowering as lowering
+
+        if job.precision == "fp32":
+            program = export_program(lowering.delegable_module(job.module), job.example)
+        else:
+            program = _quantize(export_program(job.module, job.example), job)
+        edge = to_edge_transform_and_lower(
+            program,
+            transform_passes=lowering.transform_passes(),
+            partitioner=[XnnpackPartitioner()],
+            compile_config=lowering.compile_config(),
+            generate_etrecord=True,
+        )
         delegation = _delegation(edge)
         program = edge.to_executorch()
         write_bytes(path, program.buffer)

@@ -323,6 +323,24 @@ def test_delegation_summaries_match_the_artifacts(clip):
     assert cml["ops"]["linear"] == cml_set.manifest["towers"]["image"]["artifacts"][0]["ops"]["linear"] > 0
 
 
+def test_executorch_fp32_towers_run_in_one_xnnpack_call(clip):
+    """executorch_lowering keeps a float tower in XNNPACK: the image tower is one delegate call
+    with no portable kernel at all (LayerNorm, the CLS select, the L2 sum included); the text
+    tower's portable kernels are only its prologue (token lookup, end-of-text mask) before its one call."""
+    from executorch.exir._serialize._program import deserialize_pte_binary
+
+    et_set = convert(clip, "executorch", "fp32", batch_sizes=(1,))
+    image = _pte_contents(et_set.artifact("image", 1))
+    assert image["delegate_calls"] == 1 and image["kernels"] == {}, image
+    assert et_set.manifest["towers"]["image"]["delegation"]["not_delegated_ops"] == []
+    text = _pte_contents(et_set.artifact("text", 1))
+    assert text["delegate_calls"] == 1, text
+    plan = deserialize_pte_binary(et_set.artifact("text", 1).read_bytes()).program.execution_plan[0]
+    kinds = [type(i.instr_args).__name__ for i in plan.chains[0].instructions]
+    assert "KernelCall" not in kinds[kinds.index("DelegateCall"):], "nothing runs outside XNNPACK after the text tower's call"
+    assert not {"aten::native_layer_norm", "aten::select_copy", "aten::sum"} & set(text["kernels"]), text
+
+
 def test_flops_match_a_hand_count_of_the_image_tower(clip):
     cfg = clip.image_encoder.config
     tokens, width = (cfg.image_size // cfg.patch_size) ** 2 + 1, cfg.vision_width

@@ -1,0 +1,171 @@
+"""What makes a tower lower into XNNPACK whole: an export wrapper and edge-dialect passes.
+
+ExecuTorch 1.5.1's XnnpackPartitioner has no LayerNorm, select or sum, and leaves
+shape-preserving expands (from `torch.matmul` on batched tensors, a CLS token
+expanded to batch 1) to the portable kernels. Each op it leaves splits the graph:
+the built-in teacher's image tower was 23 delegate calls with 39 portable ops
+between them. Here, with the weights and the math unchanged:
+
+- `delegable_module`: a copy of the tower whose `nn.LayerNorm`s take their two means
+  over the last dimension as a matmul with a constant 1/C column (`F.linear`,
+  XNNPACK's fully-connected op), then subtract, rsqrt, multiply, add: all delegable.
+  Float programs only: a quantizer would quantize those means.
+- `transform_passes`: XNNPACK's own no-op expand removal (as its fp32 recipe uses),
+  `select_copy` as a `slice_copy` and a `view_copy`, `squeeze_copy` as a `view_copy`
+  (the text tower's end-of-text pooling), and the L2 normalisation's
+  `sum(x * x, -1)` of a row as a `bmm` of the row with itself.
+
+The teacher's image tower is then one delegate call (see the commit's ratios).
+"""
+
+from __future__ import annotations
+
+import copy
+
+
+def delegable_module(module):
+    """A copy of the tower whose 1-D affine LayerNorms are `LinearMeanLayerNorm`s sharing its parameters."""
+    from torch import nn
+
+    module = copy.deepcopy(module)
+    for parent in list(module.modules()):
+        for name, child in list(parent.named_children()):
+            if type(child) is nn.LayerNorm and len(child.normalized_shape) == 1 and child.elementwise_affine:
+                setattr(parent, name, _linear_mean_layer_norm(child))
+    return module
+
+
+def _linear_mean_layer_norm(layer_norm):
+    """The LayerNorm as `LinearMeanLayerNorm` (the class is built lazily: torch imports late)."""
+    import torch
+    import torch.nn.functional as F
+    from torch import nn
+
+    class LinearMeanLayerNorm(nn.Module):
+        """LayerNorm over the last dim whose means are matmuls with a 1/C column (delegable to XNNPACK)."""
+
+        def __init__(self, ln: nn.LayerNorm) -> None:
+            super().__init__()
+            (width,) = ln.normalized_shape
+            self.eps = ln.eps
+            self.weight, self.bias = ln.weight, ln.bias
+            self.register_buffer("mean_weight", torch.full((1, width), 1.0 / width), persistent=False)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            centred = x - F.linear(x, self.mean_weight)
+            variance = F.linear(centred * centred, self.mean_weight)
+            return centred * torch.rsqrt(variance + self.eps) * self.weight + self.bias
+
+    return LinearMeanLayerNorm(layer_norm)
+
+
+def transform_passes() -> list:
+    """Edge-dialect passes run before partitioning (exact: they move no arithmetic)."""
+    from executorch.backends.xnnpack.utils.configs import get_transform_passes
+
+    return get_transform_passes([_select_to_slice_pass(), _squeeze_to_view_pass(), _sum_of_squares_pass()])
+
+
+def compile_config():
+    """XNNPACK's own edge compile config (its fp32 recipe's)."""
+    from executorch.backends.xnnpack.utils.configs import get_xnnpack_edge_compile_config
+
+    return get_xnnpack_edge_compile_config()
+
+
+def _select_to_slice_pass():
+    """select_copy(x, d, i) -> view_copy(slice_copy(x, d, i, i + 1)): XNNPACK slices and reshapes."""
+    from executorch.exir.dialects._ops import ops as exir_ops
+    from executorch.exir.pass_base import ExportPass, PassResult
+
+    aten = exir_ops.edge.aten
+
+    class SelectToSlicePass(ExportPass):
+        def call(self, graph_module):
+            graph = graph_module.graph
+            for node in list(graph.nodes):
+                if node.target != aten.select_copy.int:
+                    continue
+                x, dim, index = node.args
+                index = index % x.meta["val"].shape[dim]
+                with graph.inserting_before(node):
+                    sliced = graph.call_function(aten.slice_copy.Tensor, (x, dim, index, index + 1))
+                    sliced.meta = dict(node.meta, val=aten.slice_copy.Tensor(x.meta["val"], dim, index, index + 1))
+                    view = graph.call_function(aten.view_copy.default, (sliced, list(node.meta["val"].shape)))
+                    view.meta = dict(node.meta)
+                node.replace_all_uses_with(view)
+                graph.erase_node(node)
+            graph.lint()
+            graph_module.recompile()
+            return PassResult(super().call(graph_module).graph_module, True)
+
+    return SelectToSlicePass()
+
+
+def _squeeze_to_view_pass():
+    """squeeze_copy.dims(x, dims) -> view_copy(x, shape): shapes are static, XNNPACK reshapes."""
+    from executorch.exir.dialects._ops import ops as exir_ops
+    from executorch.exir.pass_base import ExportPass, PassResult
+
+    aten = exir_ops.edge.aten
+
+    class SqueezeToViewPass(ExportPass):
+        def call(self, graph_module):
+            graph = graph_module.graph
+            for node in list(graph.nodes):
+                if node.target != aten.squeeze_copy.dims:
+                    continue
+                with graph.inserting_before(node):
+                    view = graph.call_function(aten.view_copy.default, (node.args[0], list(node.meta["val"].shape)))
+                    view.meta = dict(node.meta)
+                node.replace_all_uses_with(view)
+                graph.erase_node(node)
+            graph.lint()
+            graph_module.recompile()
+            return PassResult(super().call(graph_module).graph_module, True)
+
+    return SqueezeToViewPass()
+
+
+def _sum_of_squares_pass():
+    """sum(mul(a, a), [-1]) of a 2-D a -> view_copy(bmm(a as (B, 1, D), a as (B, D, 1))): the L2 norm's sum."""
+    import torch
+    from executorch.exir.dialects._ops import ops as exir_ops
+    from executorch.exir.pass_base import ExportPass, PassResult
+
+    aten = exir_ops.edge.aten
+
+    def squared(node):
+        src = node.args[0]
+        if getattr(src, "target", None) != aten.mul.Tensor or src.args[0] is not src.args[1]:
+            return None
+        a = src.args[0]
+        shape = a.meta["val"].shape
+        dims = [int(d) for d in node.args[1]]
+        return a if len(shape) == 2 and dims in ([-1], [1]) and node.meta["val"].dtype == torch.float32 else None
+
+    class SumOfSquaresToBmmPass(ExportPass):
+        def call(self, graph_module):
+            graph = graph_module.graph
+            for node in list(graph.nodes):
+                a = squared(node) if node.target == aten.sum.dim_IntList else None
+                if a is None:
+                    continue
+                rows, width = a.meta["val"].shape
+                with graph.inserting_before(node):
+                    left = graph.call_function(aten.view_copy.default, (a, [rows, 1, width]))
+                    left.meta = dict(node.meta, val=a.meta["val"].reshape(rows, 1, width))
+                    right = graph.call_function(aten.view_copy.default, (a, [rows, width, 1]))
+                    right.meta = dict(node.meta, val=a.meta["val"].reshape(rows, width, 1))
+                    product = graph.call_function(aten.bmm.default, (left, right))
+                    product.meta = dict(node.meta, val=torch.bmm(left.meta["val"], right.meta["val"]))
+                    view = graph.call_function(aten.view_copy.default, (product, list(node.meta["val"].shape)))
+                    view.meta = dict(node.meta)
+                node.replace_all_uses_with(view)
+                graph.erase_node(node)
+            graph.eliminate_dead_code()
+            graph.lint()
+            graph_module.recompile()
+            return PassResult(super().call(graph_module).graph_module, True)
+
+    return SumOfSquaresToBmmPass()

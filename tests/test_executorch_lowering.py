@@ -1,0 +1,86 @@
+"""converters/executorch_lowering: the export wrapper computes what the tower computes, and
+each edge pass leaves the program's outputs as they were while removing the op it targets."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("executorch.exir")
+
+from edge_bench.converters import executorch_lowering as lowering  # noqa: E402
+from edge_bench.models import create_model  # noqa: E402
+
+
+def test_delegable_layer_norm_matches_torch_and_shares_the_parameters():
+    torch.manual_seed(0)
+    ln = torch.nn.LayerNorm(96, eps=1e-5)
+    with torch.no_grad():
+        ln.weight.normal_()
+        ln.bias.normal_()
+    wrapped = lowering.delegable_module(torch.nn.Sequential(ln))
+    x = 3 * torch.randn(2, 7, 96) + 1.5  # an offset mean: the centring matters
+    with torch.no_grad():
+        np.testing.assert_allclose(wrapped(x).numpy(), ln(x).numpy(), rtol=0, atol=2e-5)
+    assert type(wrapped[0]).__name__ == "LinearMeanLayerNorm"
+    assert torch.equal(wrapped[0].weight, ln.weight) and torch.equal(wrapped[0].bias, ln.bias)
+    assert type(ln).__name__ == "LayerNorm", "the original module is left as it was"
+
+
+def test_delegable_tower_matches_the_tower():
+    clip = create_model("edgeclip-s-distilled")
+    tower = clip.image_encoder.eval()
+    wrapped = lowering.delegable_module(tower)
+    assert not any(isinstance(m, torch.nn.LayerNorm) for m in wrapped.modules())
+    x = torch.randn(3, 3, clip.preprocess.size, clip.preprocess.size)
+    with torch.no_grad():
+        np.testing.assert_allclose(wrapped(x).numpy(), tower(x).numpy(), rtol=0, atol=1e-5)
+    assert any(isinstance(m, torch.nn.LayerNorm) for m in tower.modules())
+
+
+class _Copies(torch.nn.Module):
+    """select, squeeze and an L2 row sum: the ops the passes replace."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.register_buffer("pool", torch.full((2, 1, 3), 1 / 3))
+
+    def forward(self, x):  # x: (2, 3, 8)
+        row = x[:, 0]  # select_copy
+        pooled = torch.matmul(self.pool, x).squeeze(1)  # squeeze_copy
+        y = row * pooled
+        return y / torch.sqrt(torch.sum(y * y, dim=-1, keepdim=True) + 1e-12)
+
+
+def _lower(passes):
+    from executorch.backends.xnnpack.partition.xnnpack_partitioner import XnnpackPartitioner
+    from executorch.exir import to_edge_transform_and_lower
+
+    x = torch.randn(2, 3, 8)
+    program = torch.export.export(_Copies(), (x,), strict=False)
+    edge = to_edge_transform_and_lower(program, transform_passes=passes, partitioner=[XnnpackPartitioner()],
+                                       compile_config=lowering.compile_config())
+    return edge, x
+
+
+def _portable_ops(edge) -> list[str]:
+    graph = edge.exported_program().graph_module.graph
+    return sorted(str(n.target) for n in graph.nodes if n.op == "call_function" and "getitem" not in str(n.target)
+                  and "executorch_call_delegate" not in str(n.target))
+
+
+def test_passes_leave_one_delegate_and_the_same_outputs(tmp_path):
+    from executorch.extension.pybindings import portable_lib
+
+    plain, x = _lower(None)
+    assert any("select_copy" in op for op in _portable_ops(plain)), "without the passes a select stays outside XNNPACK"
+    edge, _ = _lower(lowering.transform_passes())
+    assert _portable_ops(edge) == []
+    calls = [n for n in edge.exported_program().graph_module.graph.nodes if "executorch_call_delegate" in str(n.target)]
+    assert len(calls) == 1
+    path = tmp_path / "copies.pte"
+    path.write_bytes(edge.to_executorch().buffer)
+    module = portable_lib._load_for_executorch(str(path))
+    got = module.forward((x,))[0].numpy()
+    np.testing.assert_allclose(got, _Copies()(x).numpy(), rtol=0, atol=1e-6)
