@@ -40,10 +40,11 @@ class Samples:
 
 
 def default_dataset() -> RetrievalSet:
-    """A small slice of the synthetic val split (rendered once, cached)."""
+    """The slice of the synthetic val split a run on the synthetic set calibrates on (rendered once, cached)."""
     from edge_bench.data import load_dataset
+    from edge_bench.data.calibration import CALIBRATION_IMAGES
 
-    return load_dataset("synthetic", "val", n_images=64)
+    return load_dataset("synthetic", "val", n_images=CALIBRATION_IMAGES)
 
 
 def _take(items: np.ndarray, start: int, n: int) -> np.ndarray:

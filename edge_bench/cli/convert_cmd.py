@@ -39,13 +39,13 @@ def _calibration_set(dataset: str, data_dir: Path | None, split: str):
     """(inputs, label) for calibration and parity; 'auto' falls back from val to train to a held-out part of test."""
     from edge_bench.converters.samples import default_dataset
     from edge_bench.data import load_dataset
-    from edge_bench.data.calibration import calibration_set
+    from edge_bench.data.calibration import CALIBRATION_IMAGES, calibration_set
 
     if dataset == "synthetic" and split in ("auto", "val"):
         return default_dataset(), "val"
     if split == "auto":
-        return calibration_set(dataset, data_dir, n_images=64)
-    return load_dataset(dataset, split=split, data_dir=data_dir, n_images=64), split
+        return calibration_set(dataset, data_dir)
+    return load_dataset(dataset, split=split, data_dir=data_dir, n_images=CALIBRATION_IMAGES), split
 
 
 def _split(values: list[str] | None, default: str) -> list[str]:

@@ -18,8 +18,10 @@ import numpy as np
 from edge_bench.data.dataset import RetrievalSet
 from edge_bench.errors import ConfigError, DataError
 
-CALIBRATION_IMAGES = 32
-"""Images a run takes for calibration and parity."""
+CALIBRATION_IMAGES = 64
+"""Images a run or a conversion takes: the first 32 calibrate static int8, the next 32 check parity
+(converters.samples N_CALIBRATION, N_PARITY), so parity is never measured on the images that calibrated.
+`edge-bench convert` and `edge-bench run` take the same ones, so a run finds what convert made in the cache."""
 FALLBACK = ("val", "train")
 """Splits tried in order before a held-out part of test."""
 
@@ -59,7 +61,7 @@ def karpathy_split_sizes(name: str, data_dir: str | Path) -> dict[str, int]:
 
 def calibration_set(dataset_name: str, data_dir: str | Path | None, n_images: int = CALIBRATION_IMAGES,
                     scored_images: int | None = None) -> tuple[RetrievalSet, str]:
-    """Calibration and parity inputs and their label: "val", "train" or "test[held-out: last 32 of N, not scored]".
+    """Calibration and parity inputs and their label: "val", "train" or "test[held-out: last 64 of N, not scored]".
 
     `scored_images` is how many (first) test images the run scores; None means
     the whole test split, which leaves nothing of it to hold out. When there is

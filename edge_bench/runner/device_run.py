@@ -21,7 +21,6 @@ RUNTIME_MODULES = {
     "coreml": ("coremltools",),
 }
 CONNECTION_ERRORS = (ConnectionFailed, CommandTimeout)
-CALIBRATION_IMAGES = 32
 """Images for static-int8 calibration and conversion parity."""
 Stage = Callable[..., None]
 ExecutorFactory = Callable[..., Executor]
@@ -109,7 +108,7 @@ class DeviceRun:
             from edge_bench.data.calibration import calibration_set
 
             self._calibration, self.calibration_source = calibration_set(
-                self.plan.dataset, self.plan.data_dir, CALIBRATION_IMAGES, scored_images=self.plan.n_images)
+                self.plan.dataset, self.plan.data_dir, scored_images=self.plan.n_images)
         return self._calibration
 
     def measure_ceilings(self, jobs: list[PlannedJob]) -> None:

@@ -25,7 +25,7 @@ from typing import Callable, Sequence
 
 from edge_bench.errors import ConfigError, EdgeBenchError
 from edge_bench.records.job import Failure, JobIdentity, JobRecord, LabContext
-from edge_bench.runner.device_run import CALIBRATION_IMAGES, ExecutorFactory, default_local_root, save_embeddings
+from edge_bench.runner.device_run import ExecutorFactory, default_local_root, save_embeddings
 from edge_bench.runner.events import DeviceFailed, Event, JobFinished, JobStage, JobStarted, LabStarted, RunFinished, RunStarted
 from edge_bench.runner.lab import LabOutcome, LabStore, busy_outcome, finish_lab, new_lab_id, run_device_threads
 from edge_bench.runner.lab_guard import refusal, shared_hardware
@@ -389,7 +389,7 @@ class RayLabRunner:
 
         if job.model not in self._models:
             self._models[job.model] = create_model(job.model, plan.weights.get(job.model))
-        calibration, _ = calibration_set(plan.dataset, plan.data_dir, CALIBRATION_IMAGES, scored_images=plan.n_images)
+        calibration, _ = calibration_set(plan.dataset, plan.data_dir, scored_images=plan.n_images)
         sizes = (1,) if plan.gallery_batch == 1 else (1, plan.gallery_batch)
         return convert(self._models[job.model], job.backend, job.precision, batch_sizes=sizes, dataset=calibration)
 
