@@ -94,3 +94,15 @@ def test_timeout_kills_the_whole_process_tree(tmp_path):
     time.sleep(0.2)
     left = [p for p in psutil.process_iter(["cmdline"]) if (p.info["cmdline"] or [])[:2] == ["sleep", "41.5"]]
     assert left == []
+
+
+def test_a_stop_asked_for_before_its_command_registered_is_delivered_when_it_does(tmp_path):
+    """A cancel can come between the command's start and its tag being registered (seen under load: the
+    stop was dropped and the command ran on): the signal waits for the tag and ends the command at once."""
+    with LocalTransport(DeviceProfile(name="l", workdir=str(tmp_path / "w"))) as device:
+        device.stop_tagged("early", "TERM")
+        started = time.monotonic()
+        result = device.run([sys.executable, "-c", "import time; time.sleep(60)"], timeout=120, tag="early")
+        assert result.returncode == -15 and time.monotonic() - started < 30
+        # delivered once: the next command with another tag runs to its end
+        assert device.run(["true"], tag="later").returncode == 0

@@ -15,6 +15,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import weakref
 from pathlib import Path
@@ -38,6 +39,11 @@ class LocalTransport(Transport):
         self._temp: str | None = None
         self._running: dict[str, int] = {}
         """Run tag -> process group of the command running with it (for stop_tagged)."""
+        self._early_stops: dict[str, int] = {}
+        """Run tag -> signal asked for before its command was registered (a cancel at the very start of a job):
+        delivered as soon as it is. Tags are random per command, so an entry left by a stop after its command
+        ended never meets another command."""
+        self._tags_lock = threading.Lock()
 
     @classmethod
     def address(cls, profile: DeviceProfile) -> str:
@@ -92,10 +98,14 @@ class LocalTransport(Transport):
         except (FileNotFoundError, PermissionError) as exc:
             code = 127 if isinstance(exc, FileNotFoundError) else 126
             return CommandResult(code, b"", f"{argv[0]}: {exc.strerror}\n".encode(), time.perf_counter() - started)
-        guard = _Guard(proc.pid)
         tag = env.get(RUN_TAG)
         if tag:
-            self._running[tag] = proc.pid
+            with self._tags_lock:
+                self._running[tag] = proc.pid
+                early = self._early_stops.pop(tag, None)
+            if early is not None:
+                _signal_group(proc.pid, early)
+        guard = _Guard(proc.pid)
         try:
             out, err = proc.communicate(input, timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -107,19 +117,21 @@ class LocalTransport(Transport):
         finally:
             guard.dismiss()
             if tag:
-                self._running.pop(tag, None)
+                with self._tags_lock:
+                    self._running.pop(tag, None)
         return CommandResult(proc.returncode, out, err, time.perf_counter() - started)
 
     def stop_tagged(self, tag: str, signal: str = "TERM") -> None:
         """Signal the process group of the command running with `tag` (no /proc needed: macOS too)."""
-        pgid = self._running.get(tag)
         number = int(signal) if signal.isdigit() else getattr(signal_module, f"SIG{signal.upper()}", None)
-        if pgid is None or number is None:
+        if number is None:
             return
-        try:
-            os.killpg(pgid, number)
-        except (ProcessLookupError, PermissionError):
-            pass
+        with self._tags_lock:
+            pgid = self._running.get(tag)
+            if pgid is None:  # not started yet, or its thread has not registered it: it gets the signal when it does
+                self._early_stops[tag] = number
+                return
+        _signal_group(pgid, number)
 
     def push(self, local: Path, remote: str) -> None:
         """Copy a file or folder into the working folder (or an absolute path)."""
@@ -142,6 +154,13 @@ class LocalTransport(Transport):
             shutil.rmtree(self._temp, ignore_errors=True)
             self._temp = None
             self._workdir_ready = False
+
+
+def _signal_group(pgid: int, number: int) -> None:
+    try:
+        os.killpg(pgid, number)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 class _Guard:
