@@ -41,6 +41,8 @@ MODEL = "edgeclip-s-scratch"
 BACKENDS = ("tflite", "executorch")
 OUTPUT = {"tflite": "benchmark_model_litert_ok.txt", "executorch": "executor_runner_posix_iterations.txt"}
 """A successful run of each tool, so the job goes on to the gallery artifact."""
+GALLERY = 4
+"""The gallery batch of these sets: the one the run tests use, so the session converts each set once."""
 RUNNER = {"tflite": "/data/local/tmp/benchmark_model", "executorch": "/data/local/tmp/xnn_executor_runner"}
 ET_DTYPES = {6: "float32", 3: "int32", 4: "int64", 5: "float16", 1: "int8", 0: "uint8"}
 """ExecuTorch ScalarType codes."""
@@ -126,12 +128,12 @@ class FakeDevice:
 
 def run_on_stand_in(monkeypatch, tmp_path: Path, model, artifact_set, tower: str, with_specs: bool = False,
                     ) -> tuple[dict, FakeDevice, dict[str, Path]]:
-    """run_android_job for one tower of a set, the b1 and b8 artifacts staged alone (no manifest beside)."""
+    """run_android_job for one tower of a set, the b1 and gallery-batch artifacts staged alone (no manifest beside)."""
     backend = artifact_set.backend
     root = tmp_path / "android"
     staged: dict[str, Path] = {}
     refs = {}
-    for role, batch in (("artifact", 1), ("gallery", 8)):
+    for role, batch in (("artifact", 1), ("gallery", GALLERY)):
         source = artifact_set.artifact(tower, batch)
         target = root / "artifacts" / f"{tower}-{batch}" / source.name
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -144,12 +146,12 @@ def run_on_stand_in(monkeypatch, tmp_path: Path, model, artifact_set, tower: str
     assert not (staged["artifact"].parent / "manifest.json").exists()
     size, length = model.preprocess.size, int(model.tokenizer.config()["context_length"])
     rng = np.random.default_rng(0)
-    items = (rng.integers(0, 256, (8, 3, size, size), dtype=np.uint8) if tower == "image"
-             else rng.integers(0, 100, (8, length)).astype(np.int32))
+    items = (rng.integers(0, 256, (2 * GALLERY, 3, size, size), dtype=np.uint8) if tower == "image"
+             else rng.integers(0, 100, (2 * GALLERY, length)).astype(np.int32))
     (root / "inputs").mkdir(parents=True, exist_ok=True)
     np.save(root / "inputs" / f"{tower}.npy", items)
     job = {"schema": 1, "job_id": "j1", "tower": tower, "backend": backend,
-           "artifact": refs["artifact"], "gallery": {**refs["gallery"], "batch": 8},
+           "artifact": refs["artifact"], "gallery": {**refs["gallery"], "batch": GALLERY},
            "inputs": {"path": f"inputs/{tower}.npy", "kind": "uint8_images" if tower == "image" else "int32_tokens",
                       "mean": list(model.preprocess.mean), "std": list(model.preprocess.std)},
            "threads": 2, "affinity": [], "protocol": {"warmup_min_runs": 2, "min_runs": 5},
@@ -206,9 +208,9 @@ def check_executor_runner(argv: list[str], artifact: Path, device: FakeDevice) -
 
 
 def check_job(result: dict, device: FakeDevice, staged: dict[str, Path], backend: str) -> None:
-    """Both runs (timed b1, gallery b8) name the artifact's own inputs; no placeholder, no deviation about it."""
+    """Both runs (timed b1, the gallery batch) name the artifact's own inputs; no placeholder, no deviation about it."""
     assert result["status"] == "ok", result.get("error")
-    assert len(device.runs) == 2  # timed run of b1, then the gallery run of b8 (fidelity off)
+    assert len(device.runs) == 2  # timed run of b1, then the gallery run (fidelity off)
     check = check_benchmark_model if backend == "tflite" else check_executor_runner
     for argv, role in zip(device.runs, ("artifact", "gallery")):
         check(argv, staged[role], device)
@@ -234,7 +236,7 @@ def converted(model, backend: str, precision: str):
     parity floor (then there is no artifact to run: test_convert's concern, not this file's)."""
     pytest.importorskip("ai_edge_litert" if backend == "tflite" else "executorch.runtime")
     try:
-        return convert(model, backend, precision, batch_sizes=(1, 8))
+        return convert(model, backend, precision, batch_sizes=(1, GALLERY))
     except ConversionError as exc:
         if "parity failed" not in exc.message:
             raise

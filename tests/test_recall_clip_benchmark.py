@@ -258,7 +258,7 @@ def test_a_device_run_on_the_synthetic_split_stores_clip_benchmarks_recall(zr, t
     from edge_bench.store import Store
 
     fast = Protocol(warmup_min_runs=1, warmup_min_seconds=0.0, min_runs=3, min_seconds=0.0, max_runs=50, max_seconds=5.0)
-    plan = RunPlan(models=("edgeclip-s-scratch",), backends=("tflite",), n_images=200, gallery_batch=8, protocol=fast,
+    plan = RunPlan(models=("edgeclip-s-scratch",), backends=("tflite",), n_images=200, gallery_batch=4, protocol=fast,
                    ceilings=False)
     store = Store(tmp_path / "results.sqlite")
     outcome = Runner(store).run(plan)
