@@ -43,8 +43,8 @@ def pytest_sessionfinish(session, exitstatus):  # noqa: ARG001  (the signature i
 
 
 def pytest_xdist_auto_num_workers(config) -> int:
-    """How many workers pyproject's `-n auto` starts: one per core for the fast suite (pytest-xdist, a test
-    file per worker so module fixtures are made once), none for a run that selects the slow tests, whose
+    """How many workers pyproject's `-n auto` starts: one per core for the fast suite (pytest-xdist, test by
+    test; a file whose module fixture is costly carries an xdist_group mark and stays on one worker), none for a run that selects the slow tests, whose
     emulated Pi and Ray clusters each want the machine to themselves."""
     markexpr = (config.getoption("markexpr") or "").replace("not slow", "")
     return 0 if "slow" in markexpr else (os.cpu_count() or 1)

@@ -21,6 +21,9 @@ from edge_bench.records.tower import LatencyStats, TowerResult, figures
 from edge_bench.runner import ceiling
 from edge_bench.runner.device_run import default_local_root
 
+# one pytest-xdist worker runs the whole file: its module fixture measures the real ceilings once
+pytestmark = pytest.mark.xdist_group("test_ceiling")
+
 PAIRS = [("executorch", "fp32"), ("tflite", "fp32")]
 
 

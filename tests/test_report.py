@@ -37,6 +37,9 @@ from edge_bench.runner import RunPlan, Runner
 from edge_bench.runner.job_run import agreement_verdict
 from edge_bench.store import Store
 
+# one pytest-xdist worker runs the whole file: its module fixture runs a real plan once
+pytestmark = pytest.mark.xdist_group("test_report")
+
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = ("edgeclip-teacher", "edgeclip-s-scratch")
 UNTRAINED = "edgeclip-s-scratch"  # run from its random initialisation: the report must say its recall is chance

@@ -123,16 +123,25 @@ def test_cut_connection_fails_one_job_and_resume_runs_only_the_missing(store, fr
     assert third.counts["ok"] == 0 and third.counts["done before"] == 2
 
 
-def test_sha256_mismatch_fails_that_job_only(store, sshd_server):
+def test_sha256_mismatch_fails_that_job_only(store, sshd_server, monkeypatch):
+    from edge_bench.executors.session import DeviceSession
+
     sshd_server.write_profile(paths.config_dir(), "loop-sha", backends=["executorch", "tflite"])
     work = sshd_server.folder / "work"
+    real_ensure = DeviceSession.ensure_file
 
-    def corrupt(event):
-        if isinstance(event, JobStage) and event.stage == "image" and event.job.backend == "tflite":
-            for path in (work / "files").glob("*/image-b1.tflite"):
-                path.write_bytes(path.read_bytes()[:-8] + b"corrupt!")
+    def ensure_then_corrupt(self, local, sha256=None):
+        """The device's copy of the tflite image artifact goes bad once it is there (pushed now or by an earlier
+        test on this sshd: the push comes after the tower's stage event, so corrupting on the event was order-bound)."""
+        remote, sha = real_ensure(self, local, sha256)
+        if local.name == "image-b1.tflite":
+            path = work / remote
+            path.write_bytes(path.read_bytes()[:-8] + b"corrupt!")
+        return remote, sha
 
-    outcome = Runner(store, on_event=corrupt).run(plan("loop-sha"))
+    monkeypatch.setattr(DeviceSession, "ensure_file", ensure_then_corrupt)
+    outcome = Runner(store).run(plan("loop-sha"))
+    monkeypatch.setattr(DeviceSession, "ensure_file", real_ensure)
     by = {r.backend: r for r in store.jobs(run_id=outcome.run_id)}
     assert by["executorch"].status == "ok"
     assert by["tflite"].status == "failed" and "sha256 mismatch" in by["tflite"].error
