@@ -240,3 +240,47 @@ def test_explained_is_per_run_so_a_preempted_run_does_not_skew_it():
     assert explained(events) == pytest.approx(0.9)
     assert explained(events[:2]) is None  # no Method::execute
     assert runtime_overhead_ms(events) == pytest.approx(0.1)  # not the 5 ms a median-of-sums would make of run 2
+
+
+def test_the_cli_block_table_has_every_block_of_both_towers_like_the_json():
+    """`edge-bench profile`'s "time by block" table: a row for each block any tower's roll-up has, that tower's ms
+    in it, "-" where a tower has no such block, in the roll-up's order, the same blocks as the --json output.
+    The towers as ExecuTorch lowers float models since ac8da48: one XNNPACK call each, the text tower's
+    token lookup on the portable kernels before it."""
+    import io
+    from types import SimpleNamespace
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from edge_bench.cli.profile_view import profile_tables
+    from edge_bench.profile.model import BLOCKS
+
+    def tower(stem: str, stem_kind: str) -> TowerProfile:
+        rows = [OpRow("stem", stem_kind, stem, median_ms=0.04), OpRow("FC", "delegate", "attention", median_ms=0.26),
+                OpRow("FC", "delegate", "mlp", median_ms=0.35), OpRow("sub", "delegate", "norms", median_ms=0.04),
+                OpRow("Add", "delegate", "residual", median_ms=0.005), OpRow("FC", "delegate", "projection", median_ms=0.006),
+                OpRow("Copy", "delegate", "layout", median_ms=0.02),
+                OpRow("XnnpackBackend call", "delegate-call", "delegate overhead", median_ms=0.3)]
+        total = sum(r.median_ms for r in rows)
+        return TowerProfile(source="etdump", runs=5, ops=tuple(rows), blocks=roll_up(rows, 1.1, runtime_overhead_ms=0.001),
+                            op_total_ms=total, execute_ms=total + 0.001, timed_median_ms=1.1, delegate_calls=1)
+
+    towers = {"image": tower("patch embedding", "delegate"), "text": tower("token embedding", "portable")}
+    row = SimpleNamespace(model="edgeclip-s-scratch", backend="executorch", precision="fp32",
+                          record=SimpleNamespace(tower=lambda t: TowerResult(profile=towers[t])))
+    (table,) = [item for item in profile_tables(row) if isinstance(item, Table) and "time by block" in item.title]
+    out = io.StringIO()
+    Console(file=out, width=200, color_system=None).print(table)
+    cells = [[c.strip() for c in line.strip("│").split("│")] for line in out.getvalue().splitlines() if line.startswith("│")]
+    shown = {r[0]: r for r in cells}
+
+    json_blocks = {t: [b["block"] for b in encode(p)["blocks"]] for t, p in towers.items()}  # what --json writes
+    every = set(json_blocks["image"]) | set(json_blocks["text"])
+    assert len(every) == 10 and {"attention", "mlp", "norms", "layout", "delegate overhead"} <= every
+    assert [r[0] for r in cells] == [b for b in BLOCKS if b in every] + ["sum of operators"]
+    for column, (name, p) in enumerate(towers.items()):
+        for b in p.blocks:
+            assert shown[b.block][1 + 3 * column] == f"{b.ms:.3f}", (name, b.block)
+    assert shown["patch embedding"][4] == "-" and shown["token embedding"][1] == "-"
+    assert shown["token embedding"][6] == "0.040"  # the text tower's portable token lookup ran outside the delegate

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from edge_bench.profile.model import TowerProfile
+from edge_bench.profile.model import BLOCKS, TowerProfile
 
 
 def _ms(value: float | None, fmt: str = "{:.3f}") -> str:
@@ -46,6 +46,9 @@ def blocks_table(label: str, towers: dict[str, TowerProfile]) -> Table:
     names: list[str] = []
     for p in towers.values():
         names.extend(b.block for b in p.blocks if b.block not in names)
+    # every block any tower has, in the roll-up's display order (a block of one tower only, such as the text
+    # tower's token embedding, in its place rather than after the other tower's last block); unknown names last
+    names.sort(key=lambda name: BLOCKS.index(name) if name in BLOCKS else len(BLOCKS))
     for name in names:
         cells = [name]
         for p in towers.values():
