@@ -188,9 +188,14 @@ def test_etdump_of_a_real_pte_maps_kernels_to_the_students_modules(tmp_path):
     p = read_etdump(tmp_path / block["file"], etrecord_path(pte), "image", timed_median_ms=None)
 
     assert p.runs == 10 and p.execute_ms and p.delegate_calls >= 2
-    by_module = {(r.module, r.kind): r for r in p.ops}
-    ln = by_module[("blocks.0.ln1", "portable")]  # LayerNorm stays on the portable kernels, outside XNNPACK
-    assert ln.block == "norms" and ln.op_types == ("aten.native_layer_norm.default",)
+    # LayerNorm runs inside XNNPACK (the converter computes its means as linear layers): its kernels are delegate
+    # events of the student's own module, in the norms block
+    ln = [r for r in p.ops if r.module == "blocks.0.ln1"]
+    assert ln and all(r.kind == "delegate" and r.block == "norms" for r in ln)
+    assert {r.name.split(" (")[0] for r in ln} >= {"Fully Connected", "Subtract", "Multiply", "Add"}
+    # what this tiny ViT leaves outside (its qkv split) runs on the portable kernels, mapped to its module
+    split = [r for r in p.ops if r.kind == "portable" and r.op_types == ("aten.split_with_sizes_copy.default",)]
+    assert {r.module for r in split} == {"blocks.0.attn", "blocks.1.attn"} and all(r.block == "layout" for r in split)
     fc = [r for r in p.ops if r.kind == "delegate" and r.name.startswith("Fully Connected")]
     assert {r.module for r in fc} >= {"blocks.0.attn.qkv", "blocks.0.attn.out", "blocks.0.mlp.0", "blocks.0.mlp.2", "blocks.1.mlp.2", "proj"}
     assert {r.module: r.block for r in fc}["blocks.1.mlp.0"] == "mlp" and {r.module: r.block for r in fc}["proj"] == "projection"
@@ -199,7 +204,7 @@ def test_etdump_of_a_real_pte_maps_kernels_to_the_students_modules(tmp_path):
     # the blocks are the operators plus the runtime's own overhead (taken run by run)
     overhead = p.block("runtime overhead").ms if p.block("runtime overhead") else 0.0
     assert sum(b.ms for b in p.blocks) == pytest.approx(p.op_total_ms + overhead) and overhead < p.execute_ms
-    assert p.outside_delegate_ms >= ln.median_ms
+    assert p.outside_delegate_ms >= max(r.median_ms for r in split)
     assert 0.5 < p.explained <= 1.0 + 1e-9  # the events lie inside Method::execute, run by run
 
 
