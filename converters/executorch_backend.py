@@ -3,8 +3,8 @@
 Stages: torch.export -> (PT2E quantization with XNNPACKQuantizer, static int8
 calibrated on real inputs) -> to_edge_transform_and_lower(XnnpackPartitioner, with the
 passes of `executorch_lowering` that keep the graph in XNNPACK) -> to_executorch -> file.
-A float tower is exported through `delegable_module` (LayerNorm as delegable ops). The delegation summary records which ops XNNPACK
-took and which stay on ExecuTorch's portable kernels.
+Every tower is exported through `delegable_module` (LayerNorm as delegable ops, left in float by the
+quantizers). The delegation summary records which ops XNNPACK took and which stay on ExecuTorch's portable kernels.
 """
 
 from __future__ import annotations
@@ -57,10 +57,15 @@ def _quantize(program, job: TowerJob):
     )
     from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
 
+    from edge_bench.converters.executorch_lowering import in_layer_norm
+
     dynamic = job.precision == "int8-dynamic"
     config = get_symmetric_quantization_config(is_per_channel=True, is_dynamic=dynamic)
     graph = program.module()
-    quantizer = XNNPACKQuantizer().set_global(config).set_filter_function(_before_normalisation(graph))
+    quantized = _before_normalisation(graph)
+    # LayerNorms (as delegable ops) stay float: in int8 their means and rsqrt lose precision
+    quantizer = XNNPACKQuantizer().set_global(config).set_filter_function(
+        lambda node: quantized(node) and not in_layer_norm(node))
     prepared = prepare_pt2e(graph, quantizer)
     observed = [job.example] if dynamic else (job.calibration or [job.example])
     with torch.no_grad():
@@ -145,8 +150,9 @@ class ExecuTorchConverter(Converter):
     extra = "executorch"
     runs_on = ("linux", "android", "macos", "ios")
     sidecars = (".etrecord",)
-    settings_version = 5  # 2: int8 keeps the L2 normalisation in float; 3: and attention masks; 4: an ETRecord beside each .pte;
-    # 5: executorch_lowering (no-op expands removed, selects as slices, the L2 sum as a bmm; fp32 LayerNorm delegable)
+    settings_version = 6  # 2: int8 keeps the L2 normalisation in float; 3: and attention masks; 4: an ETRecord beside each .pte;
+    # 5: executorch_lowering (no-op expands removed, selects as slices, the L2 sum as a bmm; fp32 LayerNorm delegable);
+    # 6: the int8 programs too, their LayerNorms in float
     schemes = {
         "fp32": "float32, XNNPACK delegate",
         "int8-dynamic": "PT2E XNNPACKQuantizer: per-channel symmetric int8 weights, activations quantized at run time",
@@ -162,10 +168,9 @@ class ExecuTorchConverter(Converter):
 
         from edge_bench.converters import executorch_lowering as lowering
 
-        if job.precision == "fp32":
-            program = export_program(lowering.delegable_module(job.module), job.example)
-        else:
-            program = _quantize(export_program(job.module, job.example), job)
+        program = export_program(lowering.delegable_module(job.module), job.example)
+        if job.precision != "fp32":
+            program = _quantize(program, job)
         edge = to_edge_transform_and_lower(
             program,
             transform_passes=lowering.transform_passes(),

@@ -9,7 +9,8 @@ between them. Here, with the weights and the math unchanged:
 - `delegable_module`: a copy of the tower whose `nn.LayerNorm`s take their two means
   over the last dimension as a matmul with a constant 1/C column (`F.linear`,
   XNNPACK's fully-connected op), then subtract, rsqrt, multiply, add: all delegable.
-  Float programs only: a quantizer would quantize those means.
+  A quantized program keeps them in float (`in_layer_norm` is its quantizer's filter), so
+  LayerNorm no longer splits an int8 graph into partitions either.
 - `transform_passes`: XNNPACK's own no-op expand removal (as its fp32 recipe uses),
   `select_copy` as a `slice_copy` and a `view_copy`, `squeeze_copy` as a `view_copy`
   (the text tower's end-of-text pooling), and the L2 normalisation's
@@ -57,6 +58,14 @@ def _linear_mean_layer_norm(layer_norm):
             return centred * torch.rsqrt(variance + self.eps) * self.weight + self.bias
 
     return LinearMeanLayerNorm(layer_norm)
+
+
+def in_layer_norm(node) -> bool:
+    """Whether an exported node belongs to a `LinearMeanLayerNorm`: a quantizer leaves these in float
+    (its 1/C means and the rsqrt lose the LayerNorm's precision in int8) and XNNPACK runs them in fp32,
+    inside the same partition as the quantized ops around them."""
+    stack = node.meta.get("nn_module_stack") or {}
+    return any(str(kind).endswith("LinearMeanLayerNorm") for _, kind in stack.values())
 
 
 def transform_passes() -> list:

@@ -84,3 +84,49 @@ def test_passes_leave_one_delegate_and_the_same_outputs(tmp_path):
     module = portable_lib._load_for_executorch(str(path))
     got = module.forward((x,))[0].numpy()
     np.testing.assert_allclose(got, _Copies()(x).numpy(), rtol=0, atol=1e-6)
+
+
+class _Block(torch.nn.Module):
+    """A pre-norm MLP block with a residual, then a final norm and a projection: a tower's shape."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ln1 = torch.nn.LayerNorm(32)
+        self.fc1 = torch.nn.Linear(32, 64)
+        self.fc2 = torch.nn.Linear(64, 32)
+        self.ln2 = torch.nn.LayerNorm(32)
+        self.proj = torch.nn.Linear(32, 16)
+
+    def forward(self, x):  # x: (2, 5, 32)
+        x = x + self.fc2(torch.nn.functional.gelu(self.fc1(self.ln1(x))))
+        return self.proj(self.ln2(x)[:, 0])
+
+
+@pytest.mark.parametrize("precision", ["int8-dynamic", "int8"])
+def test_quantized_program_runs_its_layer_norms_inside_the_one_delegate(tmp_path, precision):
+    """Before settings 6 an int8 program kept aten.native_layer_norm on the portable kernels, one
+    delegate call between each pair of norms; now the norms are float ops inside the XNNPACK partition."""
+    from executorch.extension.pybindings import portable_lib
+
+    from edge_bench.converters.base import TowerJob
+    from edge_bench.converters.executorch_backend import ExecuTorchConverter
+
+    torch.manual_seed(0)
+    block = _Block().eval()
+    rng = np.random.default_rng(0)
+    batches = [rng.normal(size=(2, 5, 32)).astype(np.float32) for _ in range(4)]
+    job = TowerJob(tower="image", module=block, example=batches[0], calibration=batches, precision=precision)
+    path = tmp_path / "block.pte"
+    delegation = ExecuTorchConverter().convert(job, path)
+    assert delegation["delegated_subgraphs"] == 1, delegation
+    assert not any("layer_norm" in op for op in delegation["not_delegated_ops"]), delegation["not_delegated_ops"]
+    ops = delegation["ops"]
+    # 7 linears: fc1, fc2, proj and each norm's two 1/C means; only the 3 layers' weights are int8
+    assert ops["aten_linear_default"] == {"delegated": 7, "not_delegated": 0}, ops
+    assert ops["quantized_decomposed_dequantize_per_channel_default"]["delegated"] == 3, ops
+    assert ops["aten_rsqrt_default"] == {"delegated": 2, "not_delegated": 0}, ops
+    got = portable_lib._load_for_executorch(str(path)).forward((torch.from_numpy(batches[1]),))[0].numpy()
+    with torch.no_grad():
+        want = block(torch.from_numpy(batches[1])).numpy()
+    cosine = (got * want).sum(-1) / (np.linalg.norm(got, axis=-1) * np.linalg.norm(want, axis=-1))
+    assert cosine.min() > 0.99, cosine
