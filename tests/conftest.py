@@ -27,6 +27,10 @@ _SHARED = Path(os.environ["EDGE_BENCH_TEST_SHARED"])
 _SESSION_HOME = Path(tempfile.mkdtemp(prefix=f"edge-bench-test-home-{_WORKER or 'main'}-"))
 os.environ["EDGE_BENCH_HOME"] = str(_SESSION_HOME)
 os.environ.setdefault("TQDM_DISABLE", "1")
+if _WORKER and int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) >= (os.cpu_count() or 1):
+    # a worker per core: torch's intra-op pool (and what it starts) takes one thread, not every core
+    # twice over (a tower run by the agent sets its own runtime's threads from the device profile)
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 for _name in SHARED_CACHES:
     (_SHARED / _name).mkdir(parents=True, exist_ok=True)
     (_SESSION_HOME / "cache").mkdir(parents=True, exist_ok=True)

@@ -1,8 +1,9 @@
 """The agent as the device runs it: pushed as `edge_bench_agent`, a real subprocess, real runtimes.
 
-Artifacts are the built-in EdgeCLIP-S tower converted for real by the
-converters' per-tower stage (ExecuTorch XNNPACK .pte and LiteRT .tflite,
-batch 1 and a gallery batch of 4); inputs are the synthetic set. A small
+Artifacts are the built-in EdgeCLIP-S towers converted for real by the
+converters (ExecuTorch XNNPACK .pte and LiteRT .tflite, fp32, batch 1 and a
+gallery batch of 4: the run tests' sets, from the session's artifact cache);
+inputs are the synthetic set. A small
 bootstrap runs the agent with chosen modules made unimportable and records
 which module first asked for each top-level package.
 """
@@ -218,32 +219,17 @@ ALLOWED = {"executorch": {"numpy", "torch", "executorch"}, "tflite": {"numpy", "
 BLOCK = {"executorch": ("edge_bench",), "tflite": ("torch", "edge_bench")}
 
 
-def _convert(model, backend: str, tower: str, batch: int, inputs: Path, folder: Path) -> Path:
-    """One artifact of one tower at one batch size, through the backend's converter stage."""
-    from edge_bench.converters import TowerJob, get_converter
-    from edge_bench.data.preprocess import normalize
-
-    converter = get_converter(backend)
-    items = np.load(inputs)[:batch]
-    example = normalize(items, model.preprocess.mean, model.preprocess.std) if tower == "image" else items
-    encoder = model.image_encoder if tower == "image" else model.text_encoder
-    path = folder / f"{tower}-b{batch}{converter.suffix}"
-    converter.convert(TowerJob(tower=tower, module=encoder, example=example, precision="fp32"), path)
-    return path
-
-
 @pytest.fixture(scope="module")
-def artifacts(split, tmp_path_factory):
-    """(batch-1 artifact, gallery artifact) of a backend and tower, converted once per module."""
-    model, inputs = split
-    made: dict[tuple[str, str], tuple[Path, Path]] = {}
+def artifacts(split):
+    """(batch-1 artifact, gallery artifact) of a backend and tower: the converters' real fp32 set of the model,
+    from the session's artifact cache (the set the run tests convert, so the session converts it once)."""
+    from edge_bench.converters import convert
+
+    model, _ = split
 
     def get(backend: str, tower: str) -> tuple[Path, Path]:
-        if (backend, tower) not in made:
-            folder = tmp_path_factory.mktemp(f"{backend}-{tower}")
-            items = inputs / ("images.npy" if tower == "image" else "tokens.npy")
-            made[backend, tower] = tuple(_convert(model, backend, tower, b, items, folder) for b in (1, GALLERY_BATCH))
-        return made[backend, tower]
+        artifact_set = convert(model, backend, "fp32", batch_sizes=(1, GALLERY_BATCH))
+        return artifact_set.artifact(tower, 1), artifact_set.artifact(tower, GALLERY_BATCH)
 
     return get
 

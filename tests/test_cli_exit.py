@@ -193,7 +193,8 @@ def test_help_documents_the_exit_status(capsys):
 def test_interrupted_exits_130(tmp_path, number):
     """Ctrl-C (or SIGTERM) during a job: the run stops, says so, is not left marked running, and exits 130."""
     # a timed loop of at least 60 s: the interrupt lands inside the job however fast a cached conversion makes it
-    slow = FAST + ["--min-seconds", "60", "--max-seconds", "120"]  # the last value of an option wins
+    # the last value of an option wins; gallery batch 1: the untrained set the piped-run test converts (test_cli_output)
+    slow = FAST + ["--min-seconds", "60", "--max-seconds", "120", "--gallery-batch", "1"]
     proc = subprocess.Popen([sys.executable, "-m", "edge_bench.cli", "run", "-m", MODEL, "-b", "tflite",
                              "--weights", f"{MODEL}=untrained", *slow],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

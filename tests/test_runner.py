@@ -94,14 +94,16 @@ def _cut_sessions(server) -> None:
 
 def test_cut_connection_fails_one_job_and_resume_runs_only_the_missing(store, fresh_sshd):
     fresh_sshd.write_profile(paths.config_dir(), "loop-cut", backends=["executorch", "tflite"])
-    slow = Protocol(warmup_min_runs=2, warmup_min_seconds=0.0, min_runs=8, min_seconds=4.0, max_runs=100000, max_seconds=20.0)
+    # each tower times for at least 1.5 s, so the ExecuTorch job lasts over 3 s from its image stage on
+    # (longer on a loaded machine, never shorter): a cut 1 s after that stage lands inside the job
+    slow = Protocol(warmup_min_runs=2, warmup_min_seconds=0.0, min_runs=8, min_seconds=1.5, max_runs=10**7, max_seconds=20.0)
     p = plan("loop-cut", protocol=slow)
     cut = {"done": False}
 
     def on_event(event):
         if isinstance(event, JobStage) and event.stage == "image" and event.job.backend == "executorch" and not cut["done"]:
             cut["done"] = True
-            threading.Timer(1.5, _cut_sessions, args=(fresh_sshd,)).start()
+            threading.Timer(1.0, _cut_sessions, args=(fresh_sshd,)).start()
 
     first = Runner(store, on_event=on_event).run(p)
     rows = store.jobs(run_id=first.run_id)
