@@ -316,7 +316,10 @@ def test_int8_under_qemus_default_cpu_model_is_flagged_as_disagreeing_with_the_h
     assert (good.status, bad.status) == ("ok", "ok"), (good.error, bad.error)
     assert _same_artifact(good.record, bad.record)
     assert good.record.fidelity.verdict.status == "agrees"  # cortex-a76: the Pi's core
-    assert good.record.fidelity.verdict.worst_cosine >= 0.9999
+    # since ExecuTorch settings 6 an int8 program computes its LayerNorms in fp32 inside XNNPACK, whose aarch64
+    # and x86 kernels round differently; where that moves a value across an int8 step the embedding moves by
+    # about 1e-4 (measured 0.99988 on the Pi's core), far from the default CPU model's < 0.99 below
+    assert good.record.fidelity.verdict.worst_cosine >= 0.9995
     verdict = bad.record.fidelity.verdict
     assert verdict.status == "DISAGREES" and verdict.worst_cosine < 0.99
     assert "not comparable" in verdict.message
