@@ -226,10 +226,12 @@ def artifacts(split):
     from edge_bench.converters import convert
 
     model, _ = split
+    sets = {}  # one cache lookup per backend (each hashes the model's state and the samples)
 
     def get(backend: str, tower: str) -> tuple[Path, Path]:
-        artifact_set = convert(model, backend, "fp32", batch_sizes=(1, GALLERY_BATCH))
-        return artifact_set.artifact(tower, 1), artifact_set.artifact(tower, GALLERY_BATCH)
+        if backend not in sets:
+            sets[backend] = convert(model, backend, "fp32", batch_sizes=(1, GALLERY_BATCH))
+        return sets[backend].artifact(tower, 1), sets[backend].artifact(tower, GALLERY_BATCH)
 
     return get
 
