@@ -4,7 +4,7 @@ Stages: torch.export -> (PT2E quantization with XNNPACKQuantizer, static int8
 calibrated on real inputs) -> to_edge_transform_and_lower(XnnpackPartitioner, with the
 passes of `executorch_lowering` that keep the graph in XNNPACK) -> to_executorch -> file.
 Every tower is exported through `delegable_module` (LayerNorm as delegable ops, left in float by the
-quantizers). The delegation summary records which ops XNNPACK took and which stay on ExecuTorch's portable kernels.
+quantizers; nn.MultiheadAttention as matmuls and a softmax). The delegation summary records which ops XNNPACK took and which stay on ExecuTorch's portable kernels.
 """
 
 from __future__ import annotations
@@ -150,9 +150,10 @@ class ExecuTorchConverter(Converter):
     extra = "executorch"
     runs_on = ("linux", "android", "macos", "ios")
     sidecars = (".etrecord",)
-    settings_version = 6  # 2: int8 keeps the L2 normalisation in float; 3: and attention masks; 4: an ETRecord beside each .pte;
+    settings_version = 7  # 2: int8 keeps the L2 normalisation in float; 3: and attention masks; 4: an ETRecord beside each .pte;
     # 5: executorch_lowering (no-op expands removed, selects as slices, the L2 sum as a bmm; fp32 LayerNorm delegable);
-    # 6: the int8 programs too, their LayerNorms in float
+    # 6: the int8 programs too, their LayerNorms in float; 7: open_clip's LayerNorm subclasses too, and
+    # nn.MultiheadAttention as bmm/softmax/bmm (no safe-softmax ops between partitions)
     schemes = {
         "fp32": "float32, XNNPACK delegate",
         "int8-dynamic": "PT2E XNNPACKQuantizer: per-channel symmetric int8 weights, activations quantized at run time",

@@ -13,13 +13,13 @@ import pytest
 pytest_plugins = ["sshd"]
 
 # One home per test process (each pytest-xdist worker has its own store, config, device locks and
-# measured ceilings), and the slow caches (converted artifacts, the synthetic set's pixels, preprocessed
+# measured ceilings), and the slow caches (converted artifacts and ceiling artifacts, the synthetic set's pixels, preprocessed
 # arrays, references, teacher targets) made once per test run and shared by every
 # worker: the process that starts the run (xdist's controller, or pytest alone) makes the shared folder
 # and its workers inherit it through the environment. Every writer of these caches writes a private
 # temporary and renames it, and a conversion holds an flock on its set, so two workers asking for one
 # artifact convert it once.
-SHARED_CACHES = ("artifacts", "inputs", "reference", "preprocessed", "synthetic", "teacher-targets")
+SHARED_CACHES = ("artifacts", "ceiling-artifacts", "inputs", "reference", "preprocessed", "synthetic", "teacher-targets")
 _WORKER = os.environ.get("PYTEST_XDIST_WORKER")
 if not _WORKER:
     os.environ["EDGE_BENCH_TEST_SHARED"] = tempfile.mkdtemp(prefix="edge-bench-test-shared-")

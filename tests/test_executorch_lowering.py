@@ -130,3 +130,76 @@ def test_quantized_program_runs_its_layer_norms_inside_the_one_delegate(tmp_path
         want = block(torch.from_numpy(batches[1])).numpy()
     cosine = (got * want).sum(-1) / (np.linalg.norm(got, axis=-1) * np.linalg.norm(want, axis=-1))
     assert cosine.min() > 0.99, cosine
+
+
+def _open_clip_transformer():
+    from edge_bench import _torchvision_compat  # noqa: F401  (before open_clip imports torchvision)
+    from open_clip.transformer import Transformer
+
+    torch.manual_seed(0)
+    return Transformer(width=32, layers=2, heads=4).eval()
+
+
+class _CausalTower(torch.nn.Module):
+    """open_clip's own Transformer (its LayerNorm subclass, nn.MultiheadAttention) under a causal mask."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.transformer = _open_clip_transformer()
+        self.register_buffer("mask", torch.full((5, 5), float("-inf")).triu(1))
+        self.proj = torch.nn.Linear(32, 16)
+
+    def forward(self, x):  # x: (2, 5, 32)
+        return self.proj(self.transformer(x, attn_mask=self.mask)[:, -1])
+
+
+def test_open_clip_attention_and_norms_are_replaced_with_the_same_outputs():
+    tower = _CausalTower()
+    wrapped = lowering.delegable_module(tower)
+    kinds = {type(m).__name__ for m in wrapped.modules()}
+    assert "MatmulAttention" in kinds and "LinearMeanLayerNorm" in kinds
+    assert not any(type(m).__name__ == "LayerNorm" for m in wrapped.modules() if type(m).__module__.startswith("open_clip"))
+    x = torch.randn(2, 5, 32)
+    with torch.no_grad():
+        np.testing.assert_allclose(wrapped(x).numpy(), tower(x).numpy(), rtol=0, atol=2e-5)
+
+
+@pytest.mark.parametrize("batch_first", [True, False])
+def test_matmul_attention_matches_multihead_attention_with_bool_and_padding_masks(batch_first):
+    torch.manual_seed(1)
+    mha = torch.nn.MultiheadAttention(24, 3, batch_first=batch_first).eval()
+    wrapped = lowering.delegable_module(torch.nn.Sequential(mha))[0]
+    assert type(wrapped).__name__ == "MatmulAttention"
+    x = torch.randn(2, 6, 24) if batch_first else torch.randn(6, 2, 24)
+    causal = torch.ones(6, 6, dtype=torch.bool).triu(1)
+    padding = torch.tensor([[False] * 6, [False] * 4 + [True] * 2])
+    with torch.no_grad():
+        want = mha(x, x, x, attn_mask=causal, key_padding_mask=padding, need_weights=False)[0]
+        got, weights = wrapped(x, x, x, attn_mask=causal, key_padding_mask=padding, need_weights=False)
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=0, atol=1e-5)
+        assert weights is None
+        # asked for the weights, it is the original module
+        np.testing.assert_allclose(wrapped(x, x, x)[1].numpy(), mha(x, x, x)[1].numpy(), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("precision", ["fp32", "int8-dynamic"])
+def test_open_clip_transformer_lowers_to_one_delegate(tmp_path, precision):
+    """Before settings 7 each open_clip attention left its safe softmax (eq, logical_not, any, where,
+    full_like) and scalar multiplies on the portable kernels, and its LayerNorm subclass stayed a
+    portable native_layer_norm: this 2-layer tower was 12 delegate calls."""
+    from executorch.extension.pybindings import portable_lib
+
+    from edge_bench.converters.base import TowerJob
+    from edge_bench.converters.executorch_backend import ExecuTorchConverter
+
+    tower = _CausalTower()
+    example = np.random.default_rng(0).normal(size=(2, 5, 32)).astype(np.float32)
+    path = tmp_path / "causal.pte"
+    delegation = ExecuTorchConverter().convert(TowerJob("text", tower, example, [example], precision), path)
+    assert delegation["delegated_subgraphs"] == 1, delegation
+    assert delegation["not_delegated_ops"] == [], delegation["not_delegated_ops"]
+    got = portable_lib._load_for_executorch(str(path)).forward((torch.from_numpy(example),))[0].numpy()
+    with torch.no_grad():
+        want = tower(torch.from_numpy(example)).numpy()
+    cosine = (got * want).sum(-1) / (np.linalg.norm(got, axis=-1) * np.linalg.norm(want, axis=-1))
+    assert cosine.min() > (0.99999 if precision == "fp32" else 0.99), cosine

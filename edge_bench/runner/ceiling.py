@@ -61,11 +61,18 @@ def _inputs(n: int = 16) -> np.ndarray:
 
 
 def folder() -> Path:
+    """The measured ceilings, one file per device profile."""
     return paths.cache_dir() / "ceilings"
 
 
+def artifact_folder() -> Path:
+    """The ceiling artifacts and their inputs: a pure function of backend, precision and versions, so a
+    cache of its own (processes that measure on different homes can share the conversions)."""
+    return paths.cache_dir() / "ceiling-artifacts"
+
+
 def inputs_file() -> Path:
-    path = folder() / f"gemm-inputs-v{VERSION}.npy"
+    path = artifact_folder() / f"gemm-inputs-v{VERSION}.npy"
     if not path.is_file():
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = paths.partial_path(path)
@@ -78,19 +85,22 @@ def artifact(backend: str, precision: str) -> ArtifactFile:
     """The ceiling artifact of a backend at a precision, converted once (cached by backend, precision, version)."""
     from edge_bench.converters import get_converter
     from edge_bench.converters.base import TowerJob
+    from edge_bench.converters.pipeline import exclusive
     from edge_bench.data.preprocess import normalize
     from edge_bench.models.weights import file_sha256
 
     converter = get_converter(backend)
-    path = folder() / f"gemm-{backend}-{precision}-v{VERSION}-s{converter.settings_version}{converter.suffix}"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        pixels = normalize(_inputs(), MEAN, STD).astype(np.float32)
-        calibration = [pixels[i:i + 1] for i in range(len(pixels))] if precision == "int8" else []
-        job = TowerJob(tower="image", module=_module(), example=pixels[:1], calibration=calibration, precision=precision)
-        tmp = paths.partial_path(path)
-        converter.convert(job, tmp)
-        tmp.replace(path)
+    path = artifact_folder() / f"gemm-{backend}-{precision}-v{VERSION}-s{converter.settings_version}{converter.suffix}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with exclusive(path):  # two processes asking for one artifact convert it once
+        if not path.exists():
+            pixels = normalize(_inputs(), MEAN, STD).astype(np.float32)
+            calibration = [pixels[i:i + 1] for i in range(len(pixels))] if precision == "int8" else []
+            job = TowerJob(tower="image", module=_module(), example=pixels[:1], calibration=calibration,
+                           precision=precision)
+            tmp = paths.partial_path(path)
+            converter.convert(job, tmp)
+            tmp.replace(path)
     return ArtifactFile(path, file_sha256(path), 1)
 
 
