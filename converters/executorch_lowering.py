@@ -72,7 +72,7 @@ def _matmul_attention(attention):
             super().__init__()
             self.original = mha
             self.heads, self.batch_first = mha.num_heads, mha.batch_first
-            if mha._qkv_same_embed_dim:  # q, k and v's weights as views of in_proj's (no split in the graph)
+            if mha._qkv_same_embed_dim:  # q, k and v's weights as views of in_proj's (cross-attention: no split in the graph)
                 bias = mha.in_proj_bias.chunk(3) if mha.in_proj_bias is not None else (None,) * 3
                 for part, weight, b in zip("qkv", mha.in_proj_weight.chunk(3), bias):
                     setattr(self, f"w_{part}", nn.Parameter(weight, requires_grad=False))
@@ -89,7 +89,11 @@ def _matmul_attention(attention):
             batch, tokens, width = query.shape
             sources = key.shape[1]
             head_dim = width // self.heads
-            q, k, v = F.linear(query, self.w_q, self.b_q), F.linear(key, self.w_k, self.b_k), F.linear(value, self.w_v, self.b_v)
+            if query is key and key is value:  # self-attention: one GEMM, its output sliced (slices delegate; a split does not)
+                qkv = F.linear(query, mha.in_proj_weight, mha.in_proj_bias)
+                q, k, v = qkv[..., :width], qkv[..., width:2 * width], qkv[..., 2 * width:]
+            else:
+                q, k, v = F.linear(query, self.w_q, self.b_q), F.linear(key, self.w_k, self.b_k), F.linear(value, self.w_v, self.b_v)
 
             def heads(t, length):
                 return t.reshape(batch, length, self.heads, head_dim).transpose(1, 2).reshape(batch * self.heads, length, head_dim)
