@@ -85,7 +85,8 @@ def test_placement_walks_each_partition_back_to_its_inputs():
     assert pl["partitions"] == 2 and pl["partition_sizes"] == [3, 1]
     assert pl["not_delegated_ops"] == {"SOFTMAX": 1} and pl["delegated_nodes"] == 4
     assert pl["quantize"] == 1 and pl["dequantize"] == 1
-    assert pl["run_order"][3] == ["SOFTMAX", False, "m/pkg.Block_0/pkg.Attention_attn;2"]
+    assert pl["run_order"][3] == ["SOFTMAX", False, "m/pkg.Block_0/pkg.Attention_attn;2", -1, 3]
+    assert [entry[3] for entry in pl["run_order"]] == [0, 0, 0, -1, 1]  # each node's partition (-1: outside)
     p = from_agent({"status": "ok", "source": "placement", "placement": pl, "wall_s": 0.1}, Path("."), Path("x.tflite"),
                    "image", 0.001, job_wall_s=2.0)
     assert p.delegate_calls == 2 and p.placement["not_delegated_ops"] == {"SOFTMAX": 1} and "run_order" not in p.placement

@@ -42,9 +42,11 @@ def partitions(ops: list[dict]) -> list[set[int]]:
 
 def placement(ops: list[dict], tensor_names: dict[int, str] | None = None) -> dict:
     """Partitions, delegated and not-delegated op counts by type, quantize/dequantize counts, the ops in run order
-    as [type, delegated, first output tensor's name] (litert-torch names tensors after the module stack)."""
+    as [type, delegated, first output tensor's name (litert-torch names tensors after the module stack),
+    partition (its DELEGATE node's order; -1 outside), node index]."""
     parts = partitions(ops)
     delegated = set().union(*parts) if parts else set()
+    partition_of = {node: k for k, members in enumerate(parts) for node in members}
     original = [op for op in ops if op["op_name"] != "DELEGATE"]
     inside = Counter(op["op_name"] for op in original if int(op["index"]) in delegated)
     outside = Counter(op["op_name"] for op in original if int(op["index"]) not in delegated)
@@ -58,7 +60,8 @@ def placement(ops: list[dict], tensor_names: dict[int, str] | None = None) -> di
         "not_delegated_ops": dict(sorted(outside.items())),
         "quantize": sum((inside + outside)[name] for name in QUANTIZE_OPS[:1]),
         "dequantize": sum((inside + outside)[name] for name in QUANTIZE_OPS[1:]),
-        "run_order": [[op["op_name"], int(op["index"]) in delegated, _name(op, tensor_names or {})] for op in original],
+        "run_order": [[op["op_name"], int(op["index"]) in delegated, _name(op, tensor_names or {}),
+                       partition_of.get(int(op["index"]), -1), int(op["index"])] for op in original],
     }
 
 

@@ -16,7 +16,8 @@ def profile_command(
     model: str = typer.Argument(..., help="Zoo entry (see `edge-bench models`)."),
     device: str = typer.Option("local", "--device", "-D", help="Device profile (see `edge-bench devices`)."),
     backend: str = typer.Option("executorch", "--backend", "-b", help="executorch (ETDump per operator, XNNPACK kernels included) "
-                                "or tflite (LiteRT placement: partitions, delegated ops, quantize/dequantize counts)."),
+                                "or tflite (LiteRT's profiler per operator, XNNPACK kernels included, and the placement: "
+                                "partitions, delegated ops, quantize/dequantize counts)."),
     precision: str = typer.Option("fp32", "--precision", "-p", help="fp32, fp16, int8 or int8-dynamic."),
     runs: int = typer.Option(20, "--runs", min=1, help="Inferences of the profiling pass (after the timed loops, never in their latency)."),
     threads: int = typer.Option(None, "--threads", min=1, help="Inference threads (default: the profile's)."),
@@ -34,7 +35,10 @@ def profile_command(
     roll-up by block (patch or token embedding, attention, MLP, norms,
     residual, projection, layout ops, delegate and runtime overhead), each as
     a share of the timed median, with the time spent outside the delegate.
-    LiteRT: where each op runs (XNNPACK partitions or TFLite's kernels).
+    LiteRT: the same table and roll-up from LiteRT's own profiler (libLiteRt's
+    CompiledModel profiler, XNNPACK kernels included, times in whole
+    microseconds), with where each op runs (XNNPACK partitions or TFLite's
+    kernels); placement alone where that profiler is not available.
     """
     from edge_bench.agent.spec import Protocol
     from edge_bench.cli.checks import exit_code, validate_plan, writable_file

@@ -30,7 +30,7 @@ def summary_line(tower: str, p: TowerProfile) -> str:
     if p.outside_delegate_ms is not None:
         parts.append(f"outside the delegate {p.outside_delegate_ms:.3f} ms ({_pct(p.outside_delegate_ms / p.timed_median_ms if p.timed_median_ms else None)})")
     if p.delegate_calls is not None:
-        parts.append(f"{p.delegate_calls} delegate {'partitions' if p.source == 'placement' else 'calls'}")
+        parts.append(f"{p.delegate_calls} delegate {'partitions' if p.source in ('placement', 'litert-profiler') else 'calls'}")
     if p.wall_s is not None:
         parts.append(f"pass {p.wall_s:.2f} s = {_pct(p.overhead_share)} of the tower job's wall time")
     return "; ".join(parts)

@@ -40,7 +40,7 @@ def run_command(
     max_runs: int = typer.Option(2000, "--max-runs", min=1, help="Cap on runs per loop."),
     max_seconds: float = typer.Option(30.0, "--max-seconds", min=0.01, help="Cap on seconds per loop."),
     profile: int = typer.Option(0, "--profile", min=0, help="After each tower's timed loops, a profiling pass of N inferences "
-                                "(ExecuTorch: ETDump per operator and block; LiteRT: placement), stored with the job; 0 = none."),
+                                "(ExecuTorch: ETDump; LiteRT: its profiler and placement; per operator and block), stored with the job; 0 = none."),
     resume: bool = typer.Option(False, "--resume", help="Run only what the newest run of the same plan is missing "
                                 "(refused while another live process runs it; a killed run resumes)."),
     repeat: int = typer.Option(1, "--repeat", min=1, help="Timed loops of every tower in N fresh processes, interleaved "

@@ -24,7 +24,7 @@ def from_agent(block: dict, out_dir: Path, artifact: Path, tower: str, timed_med
     if status != "ok":
         return base
     name = str(block.get("file") or "")
-    if base.source in ("etdump", "benchmark_model") and (not name or Path(name).name != name or name in (".", "..")):
+    if base.source in ("etdump", "benchmark_model", "litert-profiler") and (not name or Path(name).name != name or name in (".", "..")):
         return replace(base, status="failed", reason=f"the device named its profile file {name!r}, not a plain file name in its output folder")
     try:
         if base.source == "etdump":
@@ -34,8 +34,15 @@ def from_agent(block: dict, out_dir: Path, artifact: Path, tower: str, timed_med
 
             profile = tower_profile(parse((Path(out_dir) / name).read_text(errors="replace")), tower, timed_ms)
             profile = replace(profile, files={"op_profile": str(Path(out_dir) / name)})
+        elif base.source == "litert-profiler":
+            from .litert_events import read_events
+
+            profile = read_events(Path(out_dir) / name, block.get("placement") or {}, tower, timed_ms)
+            profile = replace(profile, files={"op_events": str(Path(out_dir) / name)})
         elif base.source == "placement":
             profile = placement_profile(block.get("placement") or {}, tower, timed_ms)
+            if block.get("op_times"):
+                profile = replace(profile, notes=(str(block["op_times"]),))
         else:
             return replace(base, status="failed", reason=f"unknown profile source {base.source!r}")
     except Exception as exc:  # a profile that cannot be read never fails the job
@@ -62,7 +69,7 @@ def placement_profile(placement: dict, tower: str, timed_ms: float | None) -> To
     rows, classes = [], {}
     for entry in placement.get("run_order") or ():
         op, inside, tensor = (list(entry) + [""])[:3]
-        path, cls = module_of(str(tensor))
+        path, cls = module_of(str(tensor), str(op))
         classes.setdefault(path, cls)
         rows.append(OpRow(name=str(op), kind="delegate" if inside else "portable", module=path, op_types=(str(op),)))
     rows = place(rows, tower, classes)

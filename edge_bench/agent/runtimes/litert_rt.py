@@ -7,6 +7,7 @@ that tflite-runtime 2.14 does not work with numpy 2.
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 
 import numpy as np
 
@@ -53,8 +54,8 @@ class _LiteRtBase(Runtime):
         return _InterpreterModel(interpreter)
 
     def profile(self, path: str, inputs: list[np.ndarray], runs: int, out_dir) -> dict:
-        """Placement from the interpreter once its delegate is applied (the Python API has no op profiler:
-        per-operator times come from a native benchmark_model, see edge_bench.profile.benchmark_model)."""
+        """Placement from the interpreter once its delegate is applied, and per-operator times from LiteRT's
+        C profiler (`litert_profiler`, run as a child process: a library it cannot drive costs only the times)."""
         from ..placement import placement
 
         interpreter = self._interpreter_cls(model_path=str(path), num_threads=int(self.threads))
@@ -63,7 +64,42 @@ class _LiteRtBase(Runtime):
         if details is None:
             return {"status": "unsupported", "reason": f"{self.name} {self.version()} does not list its nodes"}
         names = {int(t["index"]): str(t.get("name") or "") for t in interpreter.get_tensor_details()}
-        return {"status": "ok", "source": "placement", "runs": 0, "placement": placement(details(), names)}
+        block = {"status": "ok", "source": "placement", "runs": 0, "placement": placement(details(), names)}
+        del interpreter
+        if self.name != "ai-edge-litert":
+            return {**block, "op_times": f"{self.name} has no per-operator profiler (ai-edge-litert's libLiteRt has)"}
+        name, why = _op_times(path, inputs, runs, self.threads, Path(out_dir))
+        if name is None:
+            return {**block, "op_times": why}
+        return {**block, "source": "litert-profiler", "runs": runs, "file": name}
+
+
+OP_TIMES_FILE = "litert-ops.json"
+
+
+def _op_times(path: str, inputs: list[np.ndarray], runs: int, threads: int, out_dir: Path) -> tuple[str | None, str]:
+    """Run `litert_profiler.py` in a child process: (the events file's name, '') or (None, why there are no op times)."""
+    import subprocess
+    import sys
+
+    from .. import litert_profiler
+
+    staged = out_dir / "litert-profile-input.npy"
+    np.save(staged, inputs[0])
+    argv = [sys.executable, litert_profiler.__file__, str(path), str(staged), str(out_dir / OP_TIMES_FILE),
+            "--runs", str(max(1, runs)), "--threads", str(int(threads))]
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=300 + 10 * runs)
+    except subprocess.TimeoutExpired:
+        return None, "no per-operator times: the LiteRT profiler did not finish in time"
+    finally:
+        staged.unlink(missing_ok=True)
+    if done.returncode != 0:
+        said = [line for line in done.stderr.splitlines() if line.startswith("litert-profiler:")]
+        why = said[-1].split(":", 1)[1].strip() if said else (
+            f"killed by signal {-done.returncode}" if done.returncode < 0 else f"exit status {done.returncode}")
+        return None, f"no per-operator times: the LiteRT profiler failed ({why})"
+    return OP_TIMES_FILE, ""
 
 
 @register
