@@ -50,6 +50,18 @@ class TowerJob:
         return int(self.example.shape[0])
 
 
+@dataclass(frozen=True)
+class KeptFloat:
+    """A part of the model that a quantized precision leaves in float, and why (shown beside a profile)."""
+
+    what: str
+    """The part, in words ('the residual stream: residual and positional adds, the token concat, the stem conv')."""
+    blocks: tuple[str, ...]
+    """The profile's blocks it runs in (edge_bench.profile.model.BLOCKS)."""
+    why: str
+    """What quantizing it cost, or why it cannot be."""
+
+
 class Converter:
     """One edge backend: converts towers, inspects artifacts, runs them on the host."""
 
@@ -69,6 +81,8 @@ class Converter:
     """Bumped when conversion settings change, so cached artifacts are rebuilt."""
     schemes: ClassVar[dict[str, str]] = {}
     """What each precision means for this backend (recorded in the manifest)."""
+    kept_float: ClassVar[dict[str, tuple[KeptFloat, ...]]] = {}
+    """Per quantized precision, the parts its recipe leaves in float and why."""
     sidecars: ClassVar[tuple[str, ...]] = ()
     """Suffixes of files `convert` writes beside the artifact (same stem), moved and removed with it."""
 

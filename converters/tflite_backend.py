@@ -18,8 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from edge_bench.converters.base import Converter, Runner, TowerJob, io_spec, register_converter
+from edge_bench.converters.base import Converter, KeptFloat, Runner, TowerJob, io_spec, register_converter
 from edge_bench.converters.export import as_tensor, package_version, write_bytes
+from edge_bench.converters.kept_float import L2_NORM, LAYER_NORMS, RESIDUAL_STREAM
+
 
 SIGNATURE = "serving_default"
 PROJECTIONS = ("FULLY_CONNECTED", "BATCH_MATMUL", "CONV_2D")
@@ -108,13 +110,23 @@ def _quantize(model: bytes, job: TowerJob) -> bytes:
     return bytes(q.quantize(calibration, enable_progress_report=False).quantized_model)
 
 
-ELEMENTWISE_FLOAT = ("MEAN", "SUB", "SQUARED_DIFFERENCE", "RSQRT", "MUL", "ADD")
-"""Ops static int8 keeps in float (by TFLOperationName): LayerNorm's parts and residual adds."""
+ELEMENTWISE_FLOAT = ("MEAN", "SUB", "SQUARED_DIFFERENCE", "RSQRT", "MUL", "ADD", "CONCATENATION")
+"""Ops static int8 keeps in float (by TFLOperationName): LayerNorm's parts, and the residual stream: residual and
+positional adds, the token concat (with the stem conv, `_stem_outputs`: see executorch_backend.residual_stream)."""
+LAYOUT_FLOAT = ("RESHAPE", "TRANSPOSE", "SLICE", "STRIDED_SLICE", "SPLIT", "PACK", "UNPACK", "BROADCAST_TO")
+"""Ops that only move data, kept float by static int8: ai-edge-quantizer quantizes them on their own, which put
+int8 steps inside the float LayerNorms (their reshapes), on the image input and on the patch tokens (the stem's
+transposes): the teacher's int8 image tower was cosine 0.984 to fp32 and lost 2.5 / 4.6 points of R@1; float, 0.9985
+and 0.0 / 0.2. XNNPACK_FLOAT_ONLY and ELEMENTWISE_FLOAT ops read and write float around them anyway."""
+XNNPACK_FLOAT_ONLY = ("BATCH_MATMUL", "SOFTMAX", "GELU")
+"""Ops LiteRT's XNNPACK delegate takes in float but not in int8: quantized, each ran on TFLite's reference
+kernels outside the delegate and split the graph (the S student's int8 image tower: 9 partitions, its four
+int8 BATCH_MATMULs 0.68 of a 1.11 ms inference). Kept float, they run in XNNPACK with the rest."""
 
 
 def _keep_float(q, model: bytes) -> None:
-    """Static int8 leaves the graph's inputs, outputs, LayerNorms and residual adds, final L2
-    normalisation and attention masks in float."""
+    """Static int8 leaves in float the graph's inputs and outputs, LayerNorms, the residual stream, the ops
+    XNNPACK has no int8 kernel for, the final L2 normalisation and attention masks."""
     from ai_edge_quantizer import qtyping
     from ai_edge_quantizer.algorithm_manager import AlgorithmName
 
@@ -122,10 +134,10 @@ def _keep_float(q, model: bytes) -> None:
     # LayerNorm (decomposed: MEAN, SUB, SQUARED_DIFFERENCE, RSQRT, MUL, ADD) and the residual
     # ADDs stay float: quantizing them too left one real test image of the trained EdgeCLIP-S
     # image tower at cosine 0.84 to fp32 (mean 0.983); float, the worst is 0.97 (mean 0.993).
-    for op in (ops.INPUT, ops.OUTPUT, *(getattr(ops, name) for name in ELEMENTWISE_FLOAT)):
+    for op in (ops.INPUT, ops.OUTPUT, *(getattr(ops, name) for name in ELEMENTWISE_FLOAT + XNNPACK_FLOAT_ONLY + LAYOUT_FLOAT)):
         q.update_quantization_recipe(regex=".*", operation_name=op, algorithm_key=skip)
     nodes, interpreter = _nodes(model, delegate=False)  # one interpreter serves both scans
-    for name in _normalisation_outputs(nodes, interpreter) + _mask_outputs(nodes, interpreter):
+    for name in _normalisation_outputs(nodes, interpreter) + _mask_outputs(nodes, interpreter) + _stem_outputs(nodes, interpreter):
         scope = f"^{re.escape(name)};$"  # an op's scope: its output tensor names, each followed by ';'
         q.update_quantization_recipe(regex=scope, operation_name=ops.ALL_SUPPORTED, algorithm_key=skip)
 
@@ -148,6 +160,14 @@ def _normalisation_outputs(ops: list[dict], interpreter) -> list[str]:
     names = {t["index"]: t["name"] for t in interpreter.get_tensor_details()}
     last = max((i for i, op in enumerate(ops) if op["op_name"] in PROJECTIONS), default=len(ops))
     return [names[int(t)] for op in ops[last + 1 :] for t in op["outputs"] if int(t) in names]
+
+
+def _stem_outputs(ops: list[dict], interpreter) -> list[str]:
+    """Output tensors of the graph's first convolution (an image tower's patch embedding): its output is the image
+    tokens, the start of the residual stream static int8 keeps float."""
+    names = {t["index"]: t["name"] for t in interpreter.get_tensor_details()}
+    first = next((op for op in ops if op["op_name"] in ("CONV_2D", "DEPTHWISE_CONV_2D")), None)
+    return [names[int(t)] for t in first["outputs"] if int(t) in names] if first else []
 
 
 def _mask_outputs(ops: list[dict], interpreter) -> list[str]:
@@ -221,16 +241,29 @@ class TFLiteConverter(Converter):
     requires = ("litert_torch", "ai_edge_litert.interpreter", "ai_edge_quantizer")
     extra = "tflite"
     runs_on = ("linux", "android", "macos", "ios")
-    settings_version = 5  # 2: static int8 keeps the L2 normalisation in float; 3: and attention masks; 4: LayerNorms,
+    settings_version = 6  # 2: static int8 keeps the L2 normalisation in float; 3: and attention masks; 4: LayerNorms,
     # residuals; 5: the manifest names inputs and outputs by their tensor names (serving_default_args_0), not
-    # the signature's keys (args_0), so benchmark_model's --input_layer matches: older sets are made again
+    # the signature's keys (args_0), so benchmark_model's --input_layer matches: older sets are made again;
+    # 6: static int8 keeps BATCH_MATMUL, SOFTMAX and GELU float (XNNPACK has no int8 kernels for them), and the
+    # residual stream (concat, stem conv) and the layout ops (reshape, transpose, slice)
     schemes = {
         "fp32": "litert-torch float32; XNNPACK delegate at run time",
         "fp16": "ai-edge-quantizer float casting: float16 weights, float32 compute",
         "int8-dynamic": "ai-edge-quantizer dynamic_wi8_afp32: per-channel int8 weights, activations quantized at run time",
         "int8": "ai-edge-quantizer static_wi8_ai8: int8 weights and activations calibrated on real inputs; "
-        "float inputs, outputs, LayerNorms, residual adds, attention masks and L2 normalisation",
+        "float inputs, outputs, LayerNorms, the residual stream (adds, token concat, stem conv), layout ops, "
+        "attention matmuls, softmax, GELU, masks and L2 normalisation",
     }
+
+    kept_float = {"int8": (
+        RESIDUAL_STREAM, LAYER_NORMS, L2_NORM,
+        KeptFloat("layout ops: reshape, transpose, slice", ("layout",),
+                  "ai-edge-quantizer quantizes them on their own: int8 steps inside the float LayerNorms and on the patch "
+                  "tokens cost the teacher's image tower 2.5 / 4.6 points of R@1 (cosine 0.984 to fp32; float: 0.9985)"),
+        KeptFloat("attention matmuls, softmax and GELU", ("attention", "mlp"),
+                  "LiteRT's XNNPACK delegate has no int8 kernel for them: in int8 they ran on TFLite's reference kernels "
+                  "outside the delegate (the S student's image tower: 9 partitions, 0.68 of 1.11 ms in its int8 matmuls)"),
+    )}
 
     def versions(self) -> dict[str, str]:
         return {name: package_version(name) for name in ("litert-torch", "ai-edge-litert", "ai-edge-quantizer")}

@@ -126,11 +126,16 @@ def _tflite_contents(path: Path) -> dict:
     ops: Counter = Counter()
     weights: Counter = Counter()
     activations: Counter = Counter()
+    float_outputs: set = set()  # op types that write a float32 tensor
     for s in range(model.SubgraphsLength()):
         graph = model.Subgraphs(s)
         for i in range(graph.OperatorsLength()):
-            code = model.OperatorCodes(graph.Operators(i).OpcodeIndex())
-            ops[op_names[max(code.BuiltinCode(), code.DeprecatedBuiltinCode())]] += 1
+            op = graph.Operators(i)
+            code = model.OperatorCodes(op.OpcodeIndex())
+            name = op_names[max(code.BuiltinCode(), code.DeprecatedBuiltinCode())]
+            ops[name] += 1
+            if any(type_names[graph.Tensors(op.Outputs(k)).Type()] == "FLOAT32" for k in range(op.OutputsLength())):
+                float_outputs.add(name)
         for i in range(graph.TensorsLength()):
             tensor = graph.Tensors(i)
             buffer = model.Buffers(tensor.Buffer())
@@ -139,7 +144,8 @@ def _tflite_contents(path: Path) -> dict:
     interpreter = Interpreter(model_path=str(path))  # the default op resolver applies XNNPACK
     interpreter.allocate_tensors()
     partitions = sum(op["op_name"] == "DELEGATE" for op in interpreter._get_ops_details())
-    return {"ops": dict(ops), "weights": dict(weights), "activations": dict(activations), "partitions": partitions}
+    return {"ops": dict(ops), "weights": dict(weights), "activations": dict(activations), "partitions": partitions,
+            "float_outputs": float_outputs}
 
 
 def _coreml_contents(path: Path) -> dict:
@@ -211,6 +217,10 @@ def _check_artifact(backend: str, precision: str, path: Path, entry: dict, shape
             assert weights.get("INT8", 0) > 0 and "INT8" not in activations and "QUANTIZE" not in tfl["ops"], where
         else:
             assert weights.get("INT8", 0) > 0 and activations.get("INT8", 0) > 0 and tfl["ops"].get("QUANTIZE", 0) > 0, where
+            # settings 6: the ops XNNPACK has no int8 kernel for stay float, inside the one partition (before: 9 partitions,
+            # the int8 BATCH_MATMULs on TFLite's reference kernels)
+            assert tfl["partitions"] == 1 and not record["delegation"]["not_delegated_ops"].keys() & {"BATCH_MATMUL", "SOFTMAX", "GELU"}, where
+            assert tfl["float_outputs"] >= {"BATCH_MATMUL", "SOFTMAX", "GELU"} & set(tfl["ops"]), where
     else:
         cml = _coreml_contents(path)
         assert cml["inputs"] == [("x", shape, dtype.upper())], f"{where}: {cml['inputs']}"

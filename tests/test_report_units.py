@@ -219,3 +219,36 @@ def test_profile_plot_stacks_each_jobs_blocks(monkeypatch):
     assert "profile" in [p.name for p in device_plots(report)]
     unprofiled = DeviceReport("dev", "", None, "", {}, "", [], entries[1:], [], pareto_front=[])
     assert profile_plot(unprofiled) is None
+
+
+def test_the_report_says_where_the_time_goes_and_what_int8_keeps_float():
+    """'Where the time goes': per profiled job and tower the coverage, the time outside the delegate and in int8<->float
+    conversions, the largest blocks; for a quantized job each part its recipe keeps float (from the converter that made
+    it), why, and the profiled ms of the blocks it runs in. In the HTML and Markdown reports, with the stacked bar."""
+    from edge_bench.converters import get_converter
+    from edge_bench.report.layout import device_sections
+    from edge_bench.report.model import DeviceReport
+    from edge_bench.report.profile_tables import kept_float_table, profile_table
+
+    blocks = {"patch embedding": 0.05, "attention": 0.30, "mlp": 0.25, "norms": 0.10, "residual": 0.02, "projection": 0.01}
+    image = TowerFigures({**_profiled_tower(blocks).values, "latency_median_ms": 0.80, "profile_operators_ms": 0.73,
+                          "profile_outside_delegate_ms": 0.04, "profile_conversions_ms": 0.06})
+    int8 = replace(entry("teacher", 10.0, 0.8), precision="int8", towers={"image": image})
+    fp32 = replace(entry("plain", 20.0, 0.5), towers={"image": tower(20.0)})  # not profiled: no row
+    report = DeviceReport("dev", "", None, "", {}, "", [], [int8, fp32], [], pareto_front=[])
+
+    (row,) = profile_table(report).rows
+    assert row[:7] == ("teacher tflite int8", "image", "0.800", "0.730", "91%", "0.040", "0.060")
+    assert row[7] == "attention 0.300 (38%), mlp 0.250 (31%), norms 0.100 (12%)"
+
+    kept = kept_float_table(report).rows
+    parts = get_converter("tflite").kept_float["int8"]
+    assert [r[2] for r in kept] == [p.what for p in parts] + ["int8<->float conversions at their borders"]
+    stream = kept[0]  # the residual stream runs in the residual and patch embedding blocks: 0.02 + 0.05 ms
+    assert stream[3:6] == ("residual, patch embedding", "0.070", "9%") and "R@1" in stream[6]
+    assert kept[-1][4:6] == ("0.060", "8%")
+    assert kept_float_table(replace(report, entries=[replace(int8, precision="fp32")])) is None  # fp32 keeps nothing float
+
+    titles = [s.title for s in device_sections(report, {})]
+    assert "Where the time goes" in titles
+    assert "Where the time goes" not in [s.title for s in device_sections(replace(report, entries=[fp32]), {})]

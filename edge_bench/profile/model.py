@@ -19,6 +19,10 @@ BLOCKS = (
 'runtime overhead': the whole inference's time beyond every operator and delegate call (ExecuTorch: the median
 over runs of that remainder, run by run)."""
 
+CONVERSIONS = ("Convert (", "QUANTIZE", "DEQUANTIZE", "quantize_per", "dequantize_per", "choose_qparams")
+"""Name prefixes of the operators that convert between int8 and float (XNNPACK's Convert kernels, TFLite's
+QUANTIZE/DEQUANTIZE nodes, ExecuTorch's portable quantize ops): what a float island costs at its borders."""
+
 KINDS = ("delegate", "portable", "delegate-call")
 """Where an operator row ran: inside a delegate (a kernel), on the runtime's own kernels (outside
 the delegate), or the part of a delegate call not covered by its kernels."""
@@ -99,6 +103,11 @@ class TowerProfile:
         if not self.op_total_ms or not self.timed_median_ms:
             return None
         return self.op_total_ms / self.timed_median_ms
+
+    @property
+    def conversions_ms(self) -> float:
+        """The operators that convert between int8 and float (see CONVERSIONS), summed."""
+        return sum(r.median_ms or 0.0 for r in self.ops if r.name.startswith(CONVERSIONS))
 
     @property
     def overhead_share(self) -> float | None:

@@ -309,12 +309,13 @@ def _block_ms(name: str) -> Callable[[TowerResult], Any]:
 TOWER_FIGURES += (
     Figure("profile_operators_ms", "profiled ops ms", lambda t: _profiled(t) and _profiled(t).op_total_ms, ".3f"),
     Figure("profile_outside_delegate_ms", "outside delegate ms", lambda t: _profiled(t) and _profiled(t).outside_delegate_ms, ".3f"),
+    Figure("profile_conversions_ms", "int8<->float ms", lambda t: _profiled(t) and _profiled(t).conversions_ms, ".3f"),
     *(Figure(f"profile_{b.replace(' ', '_')}_ms", f"{b} ms", _block_ms(b), ".3f") for b in BLOCKS),
     Figure("profile_pass_ms", "profile pass ms", lambda t: _ms(t.profile.wall_s) if t.profile else None, ".0f"),
     Figure("profile_job_wall_ms", "tower job ms", lambda t: _ms(t.profile.job_wall_s) if t.profile else None, ".0f"),
 )
 """With --profile: the roll-up by block (ms per inference, from the profiling pass), the sum of the per-operator
-rows and the time outside the delegate; the pass's own wall time and the tower job's."""
+rows, the time outside the delegate and in int8<->float conversions; the pass's own wall time and the tower job's."""
 
 
 def figures(tower: TowerResult) -> dict[str, Any]:

@@ -33,8 +33,27 @@ def _results_sections(report: DeviceReport, plots: dict[str, Plot]) -> list[Sect
     sections.append(Section("Accuracy versus throughput", pareto, "pareto"))
     latency = [Figure(plots["latency"])] if "latency" in plots else [Para("No raw latency samples in the records.", "muted")]
     sections.append(Section("Latency distributions", latency, "latency"))
+    profile = _profile_section(report, plots)
+    if profile:
+        sections.append(profile)
     sections.append(_distillation_section(report, plots))
     return sections
+
+
+def _profile_section(report: DeviceReport, plots: dict[str, Plot]) -> Section | None:
+    """The profiled jobs' roll-up, the parts quantized recipes keep float; none without a profiled job."""
+    from edge_bench.report.profile_tables import kept_float_table, profile_table
+
+    table = profile_table(report)
+    if table is None:
+        return None
+    blocks: list = [table]
+    kept = kept_float_table(report)
+    if kept is not None:
+        blocks.append(kept)
+    if "profile" in plots:
+        blocks.append(Figure(plots["profile"]))
+    return Section("Where the time goes", blocks, "profile")
 
 
 def _distillation_section(report: DeviceReport, plots: dict[str, Plot]) -> Section:

@@ -1,0 +1,88 @@
+"""Paired latency ratios between backends and precisions: interleaved in one process, so load drifts hit both.
+
+For each model and tower, the batch-1 artifacts of every (backend, precision)
+asked for are converted (or taken from the cache) and loaded into one process
+(ExecuTorch's thread pool is process-wide: every runtime gets the same
+threads). Then `--rounds` rounds: in each, every artifact runs a warm-up and
+`--runs` timed inferences, in a rotated order. A round's median per artifact
+is one sample; the ratio of two artifacts is the median over rounds of their
+per-round ratio, with the 10th-90th percentile of those ratios. Asserts nothing.
+
+    python bench/backend_ratio.py [--models edgeclip-teacher edgeclip-s-distilled]
+        [--pairs executorch:fp32/tflite:fp32 executorch:int8/executorch:fp32 ...] [--threads 2] [--rounds 15]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+import warnings
+
+import numpy as np
+
+DEFAULT_PAIRS = ["executorch:fp32/tflite:fp32", "executorch:int8-dynamic/tflite:int8-dynamic", "executorch:int8/executorch:fp32",
+                 "tflite:int8/tflite:fp32", "executorch:int8/executorch:int8-dynamic", "tflite:int8/tflite:int8-dynamic"]
+
+
+def _input(clip, tower: str, shape) -> np.ndarray:
+    if tower == "text":
+        return np.asarray(clip.tokenizer(["a small red circle to the left of a large blue square"]), dtype=np.int32)
+    return np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="+", default=["edgeclip-teacher", "edgeclip-s-distilled"])
+    parser.add_argument("--pairs", nargs="+", default=DEFAULT_PAIRS, help="A/B as backend:precision/backend:precision")
+    parser.add_argument("--towers", nargs="+", default=["image", "text"])
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--runs", type=int, default=30, help="timed inferences per artifact per round")
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    from executorch.extension.pybindings import portable_lib
+
+    portable_lib._unsafe_reset_threadpool(args.threads)  # before any program loads
+    from edge_bench.converters import convert, load_artifact
+    from edge_bench.models import create_model
+
+    pairs = [tuple(tuple(side.split(":")) for side in pair.split("/")) for pair in args.pairs]
+    wanted = sorted({side for pair in pairs for side in pair})
+    print(f"# threads {args.threads}, {args.rounds} rounds x {args.runs} runs per artifact, interleaved", flush=True)
+    print(f"{'model':<22} {'tower':<6} {'A':<24} {'B':<24} {'A ms':>8} {'B ms':>8} {'A/B':>6} {'p10-p90':>13}", flush=True)
+    for name in args.models:
+        clip = create_model(name)
+        sets = {side: convert(clip, side[0], side[1], batch_sizes=(1,)) for side in wanted}
+        for tower in args.towers:
+            runners, x = {}, None
+            for side, artifact_set in sets.items():
+                spec = artifact_set.manifest["towers"][tower]["artifacts"][0]["inputs"][0]
+                x = _input(clip, tower, spec["shape"])
+                runners[side] = load_artifact(artifact_set.artifact(tower, 1), side[0], threads=args.threads)
+            rounds: dict[tuple, list[float]] = {side: [] for side in runners}
+            order = list(runners)
+            for r in range(args.rounds):
+                for side in order[r % len(order):] + order[:r % len(order)]:
+                    run = runners[side]
+                    for _ in range(5):
+                        run(x)
+                    samples = []
+                    for _ in range(args.runs):
+                        t0 = time.perf_counter()
+                        run(x)
+                        samples.append(time.perf_counter() - t0)
+                    rounds[side].append(statistics.median(samples) * 1e3)
+            for a, b in pairs:
+                ratios = sorted(p / q for p, q in zip(rounds[a], rounds[b]))
+                lo, hi = np.percentile(ratios, [10, 90])
+                print(f"{name:<22} {tower:<6} {':'.join(a):<24} {':'.join(b):<24} {statistics.median(rounds[a]):>8.3f} "
+                      f"{statistics.median(rounds[b]):>8.3f} {statistics.median(ratios):>6.2f} {lo:>6.2f}-{hi:<6.2f}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
