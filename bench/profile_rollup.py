@@ -5,8 +5,8 @@ pass (`run --profile N`) and prints, per tower: the roll-up by block (ms and
 share of the timed median), the sum of per-operator times against the timed
 median (coverage), the time outside the delegate, the delegate calls or
 partitions, and the profiling pass's wall time against the tower job's.
-LiteRT has no per-operator times here (no benchmark_model on this host): its
-placement is printed. Asserts nothing.
+LiteRT's times come from its own C profiler (libLiteRt, whole microseconds);
+where that is missing its placement is printed. Asserts nothing.
 
     python bench/profile_rollup.py [--models edgeclip-teacher edgeclip-s-distilled] [--backends executorch tflite]
                                    [--threads 2] [--runs 20] [--n-images 64] [--json out.json]
@@ -54,7 +54,7 @@ def main() -> int:
                 print(f"  {tower}: profile {p.status}: {p.reason}")
                 continue
             med = t.latency.median * 1e3 if t.latency.median else None
-            if not p.blocks:  # LiteRT on this host: placement only
+            if not p.blocks:  # LiteRT without its C profiler: placement only
                 pl = p.placement
                 print(f"  {tower}: timed median {med:.3f} ms; placement only: {pl.get('partitions')} partition(s), "
                       f"{pl.get('delegated_nodes')}/{pl.get('nodes')} nodes delegated, QUANTIZE {pl.get('quantize')}, "

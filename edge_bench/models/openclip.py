@@ -73,15 +73,18 @@ def _builder(name: str):
         from edge_bench.models.weights import file_sha256, load_into, read_state_dict
 
         logging.getLogger().setLevel(max(logging.getLogger().level, logging.ERROR))
+        file = state = None
+        if weights is not None:  # read first: a wrong or broken file fails in a moment, not after building the model
+            file = _checkpoint_file(weights)
+            state, _ = read_state_dict(file)
         with torch.random.fork_rng():  # untrained weights are the same on every build
             torch.manual_seed(0)
             clip = open_clip.create_model(name, pretrained=None)
         info = WeightsInfo("untrained")
-        if weights is not None:
-            file = _checkpoint_file(weights)
-            state, _ = read_state_dict(file)
+        if file is not None:
             load_into(clip, state, file, name)
             info = WeightsInfo("trained", str(file), file_sha256(file))
+            del state
         clip.eval()
         if "MobileCLIP" in name:
             from timm.utils.model import reparameterize_model
