@@ -46,6 +46,22 @@ def pytest_sessionfinish(session, exitstatus):  # noqa: ARG001  (the signature i
             shutil.rmtree(_SHARED, ignore_errors=True)
 
 
+LONGEST_FIRST = (
+    "test_convert", "test_agent", "test_runner", "test_executorch_lowering", "test_cli_exit", "test_cli_output",
+    "test_distill", "test_convert_cli", "test_ceiling", "test_transport_hardening", "test_weights", "test_tui_app",
+    "test_cli_eval", "test_transport_ssh", "test_profile_litert", "test_tui_lab", "test_report",
+)
+"""Modules whose tests convert models, run the real agent or wait on real transports, longest first (as measured
+with --durations): run before the quick ones, so that the quick ones fill both workers' last minutes instead of
+one worker finishing a long conversion alone."""
+
+
+def pytest_collection_modifyitems(config, items):  # noqa: ARG001  (the signature is fixed by the caller)
+    """Longest modules first (LONGEST_FIRST), the rest in collection order; order within a module is kept."""
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(Path(str(item.fspath)).stem, len(LONGEST_FIRST)))
+
+
 def pytest_xdist_auto_num_workers(config) -> int:
     """How many workers pyproject's `-n auto` starts: one per core for the fast suite (pytest-xdist, test by
     test; a file whose module fixture is costly carries an xdist_group mark and stays on one worker), none for a run that selects the slow tests, whose

@@ -340,3 +340,17 @@ def test_a_device_python_without_runtimes_gets_its_backends_skipped_with_the_rea
                                                               ("executorch", "fp32"): "skipped"}
     assert "no tflite runtime on emulated-pi-bare" in jobs[("tflite", "fp32")].error
     assert "no executorch runtime on emulated-pi-bare" in jobs[("executorch", "fp32")].error
+
+
+@pytest.mark.slow
+def test_the_pis_profiling_pass_times_litert_per_operator_and_says_why_executorch_cannot(emulated_pi, emulated_pi_profiles):
+    """On the device's own Python (aarch64 wheels, no torch): LiteRT's C profiler gives per-operator times of the
+    aarch64 XNNPACK kernels, placed in the student's modules; the numpy ExecuTorch runtime cannot write an ETDump."""
+    device, _ = edge_bench_run("emulated-pi", "--backends", "tflite,executorch", "--profile", "3")
+    litert = device[("tflite", "fp32")].record.towers["image"].profile
+    assert litert.status == "ok" and litert.source == "litert-profiler" and litert.runs == 3, litert.notes
+    fc = [r for r in litert.ops if r.name.startswith("Fully Connected")]
+    assert fc and all(r.kind == "delegate" for r in fc) and {"blocks.0.attn.qkv", "proj"} <= {r.module for r in fc}
+    assert litert.op_total_ms > 0 and litert.block("attention").ms > 0
+    et = device[("executorch", "fp32")].record.towers["image"].profile
+    assert et.status == "unsupported" and "cannot write an ETDump" in et.reason
