@@ -48,10 +48,10 @@ def test_open_clip_checkpoint_loads(tmp_path):
     from edge_bench import _torchvision_compat  # noqa: F401  (imported for its side effect (the torchvision schema shim))
     import open_clip
 
-    torch.manual_seed(1)
-    source = open_clip.create_model("ViT-B-32", pretrained=None).eval()
-    torch.save({"state_dict": {f"module.{k}": v for k, v in source.state_dict().items()}}, tmp_path / "vitb32.pt")
-    model = create_model("ViT-B-32", weights=tmp_path / "vitb32.pt")
+    torch.manual_seed(1)  # MobileCLIP2-S0: the smallest open_clip entry, re-parameterised after its checkpoint loads
+    source = open_clip.create_model("MobileCLIP2-S0", pretrained=None).eval()
+    torch.save({"state_dict": {f"module.{k}": v for k, v in source.state_dict().items()}}, tmp_path / "s0.pt")
+    model = create_model("MobileCLIP2-S0", weights=tmp_path / "s0.pt")
     assert model.weights.status == "trained"
     images, tokens = model.example_inputs(1)
     with torch.inference_mode():
