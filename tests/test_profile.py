@@ -66,6 +66,9 @@ def test_litert_torch_tensor_names_give_the_module():
     assert module_of(qkv) == ("blocks.0.attn.qkv", "Linear")
     assert module_of(f"{root}/torch.nn.modules.normalization.LayerNorm_ln;3") == ("ln", "LayerNorm")
     assert module_of(f"{root};9") == ("", "EdgeClipImage")
+    block = f"{root}/edge_bench.models.edgeclip.Block_0"
+    residual = f"{block};;{block}/edge_bench.models.edgeclip.Attention_attn/torch.nn.modules.linear.Linear_out;"
+    assert module_of(residual, "ADD") == ("blocks.0", "Block") and module_of(residual, "FULLY_CONNECTED") == ("blocks.0.attn.out", "Linear")
     assert module_of("serving_default_x:0") == ("", "")
 
 

@@ -13,6 +13,9 @@ from __future__ import annotations
 
 OP_CLASSES = {"FULLY_CONNECTED": "Linear", "CONV_2D": "Conv", "DEPTHWISE_CONV_2D": "Conv", "EMBEDDING_LOOKUP": "Embedding"}
 """The module class a node type comes from, for a fused name (`Linear_proj;;LayerNorm_ln;`) that names several."""
+OUTERMOST = ("ADD",)
+"""Node types that belong to the outermost module of a fused name (`Block_0;;Block_0/Attention_attn/Linear_out;`: the
+residual add of block 0)."""
 
 
 def module_of(tensor_name: str, op: str = "") -> tuple[str, str]:
@@ -23,6 +26,8 @@ def module_of(tensor_name: str, op: str = "") -> tuple[str, str]:
         return "", ""
     wanted = OP_CLASSES.get(op, "")
     chosen = next((p for p in pieces if wanted and wanted in p.split("/")[-1].rsplit(".", 1)[-1].split("_")[0]), pieces[-1])
+    if op in OUTERMOST and len(pieces) > 1:  # a residual ADD is named with the layer whose output it adds: it is the block's
+        chosen = min(pieces, key=lambda p: p.count("/"))
     levels = chosen.split("/")
     path, cls = [], levels[0].rsplit(".", 1)[-1]
     for level in levels[1:]:
