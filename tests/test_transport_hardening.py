@@ -201,7 +201,8 @@ def test_non_finite_and_non_positive_timeouts_are_refused(sshd_server, tmp_path)
 # --- Ctrl-C, SIGTERM and a dead host stop the command on the device ---------------------------
 
 HOST = textwrap.dedent("""
-    import sys
+    import faulthandler, signal, sys
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # a hang shows where (_exits)
     from pathlib import Path
     from edge_bench.devices import open_transport, read_profile
     with open_transport(read_profile(Path(sys.argv[1]))) as device:
@@ -209,6 +210,18 @@ HOST = textwrap.dedent("""
         print("connected", flush=True)
         device.run([sys.executable, "-c", "import time, sys; time.sleep(300)", "remote:" + sys.argv[2]])
 """)
+
+
+def _exits(host: subprocess.Popen, limit_s: float = 30.0) -> None:
+    """Wait for a stopped host; one that hangs fails the test with its threads' stacks (faulthandler, SIGUSR1)."""
+    try:
+        host.wait(timeout=limit_s)
+    except subprocess.TimeoutExpired:
+        host.send_signal(signal.SIGUSR1)
+        time.sleep(1)
+        host.kill()
+        said = host.stderr.read().decode(errors="replace")[-6000:] if host.stderr else "(stderr not captured)"
+        pytest.fail(f"the host did not exit within {limit_s:g} s of its signal; its stacks and stderr:\n{said}")
 
 
 def _remote(marker: str) -> list:
@@ -244,7 +257,7 @@ def test_no_command_is_left_on_the_device_after_the_host_stops(sshd_server, tmp_
             time.sleep(0.1)
         assert _remote(marker), "the command never started on the device"
         host.send_signal({"ctrl-c": signal.SIGINT, "sigterm": signal.SIGTERM, "host-killed": signal.SIGKILL}[how])
-        host.wait(timeout=30)
+        _exits(host)
         assert _gone(marker), f"still running on the device: {[p.info['cmdline'] for p in _remote(marker)]}"
     finally:
         if host.poll() is None:
@@ -288,7 +301,7 @@ def test_no_local_command_outlives_a_killed_host(tmp_path, how):
             time.sleep(0.1)
         assert _remote(marker), "the command never started"
         host.send_signal(signal.SIGTERM if how == "sigterm" else signal.SIGKILL)
-        host.wait(timeout=30)
+        _exits(host)
         assert _gone(marker), "the command outlived its host"
     finally:
         if host.poll() is None:
