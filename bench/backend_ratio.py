@@ -4,7 +4,11 @@ For each model and tower, the batch-1 artifacts of every (backend, precision)
 asked for are converted (or taken from the cache) and loaded into one process
 (ExecuTorch's thread pool is process-wide: every runtime gets the same
 threads). Then `--rounds` rounds: in each, every artifact runs a warm-up and
-`--runs` timed inferences, in a rotated order. A round's median per artifact
+`--runs` timed inferences, in a rotated order. Each inference is timed as the
+agent times it (its runtime's `invoke`, inputs set before, outputs not read:
+the region a job reports); `--whole-call` times the host runner's numpy-in,
+numpy-out call instead, whose copies and conversions weigh on towers under a
+millisecond and differ between the runtimes' Python bindings. A round's median per artifact
 is one sample; the ratio of two artifacts is the median over rounds of their
 per-round ratio, with the 10th-90th percentile of those ratios. Asserts nothing.
 
@@ -33,6 +37,24 @@ def _input(clip, tower: str, shape) -> np.ndarray:
     return np.random.default_rng(0).standard_normal(shape).astype(np.float32)
 
 
+def _invoker(model, x: np.ndarray):
+    """The agent's timed region as a call: inputs set (untimed in the agent, cheap here), then invoke."""
+    inputs = [np.ascontiguousarray(x)]
+
+    def run(_x=None) -> None:
+        model.set_inputs(inputs)
+        model.invoke()
+
+    def timed(_x=None) -> float:
+        model.set_inputs(inputs)
+        t0 = time.perf_counter()
+        model.invoke()
+        return time.perf_counter() - t0
+
+    run.timed = timed
+    return run
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=["edgeclip-teacher", "edgeclip-s-distilled"])
@@ -41,18 +63,23 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--runs", type=int, default=30, help="timed inferences per artifact per round")
+    parser.add_argument("--whole-call", action="store_true", help="time the host runner's whole numpy call, not the agent's region")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     os.environ.setdefault("TQDM_DISABLE", "1")
     from executorch.extension.pybindings import portable_lib
 
     portable_lib._unsafe_reset_threadpool(args.threads)  # before any program loads
+    from edge_bench.agent.runtimes.base import open_runtime
     from edge_bench.converters import convert, load_artifact
     from edge_bench.models import create_model
 
     pairs = [tuple(tuple(side.split(":")) for side in pair.split("/")) for pair in args.pairs]
     wanted = sorted({side for pair in pairs for side in pair})
-    print(f"# threads {args.threads}, {args.rounds} rounds x {args.runs} runs per artifact, interleaved", flush=True)
+    region = "the host runner's whole call" if args.whole_call else "the agent's timed region (runtime invoke)"
+    print(f"# threads {args.threads}, {args.rounds} rounds x {args.runs} runs per artifact, interleaved; timed: {region}", flush=True)
+    # The agent's runtimes open before any conversion loads a program (ExecuTorch sizes its pool only before that).
+    runtimes = {} if args.whole_call else {b: open_runtime(b, args.threads, {}) for b in sorted({side[0] for side in wanted})}
     print(f"{'model':<22} {'tower':<6} {'A':<24} {'B':<24} {'A ms':>8} {'B ms':>8} {'A/B':>6} {'p10-p90':>13}", flush=True)
     for name in args.models:
         clip = create_model(name)
@@ -62,7 +89,11 @@ def main() -> int:
             for side, artifact_set in sets.items():
                 spec = artifact_set.manifest["towers"][tower]["artifacts"][0]["inputs"][0]
                 x = _input(clip, tower, spec["shape"])
-                runners[side] = load_artifact(artifact_set.artifact(tower, 1), side[0], threads=args.threads)
+                path = artifact_set.artifact(tower, 1)
+                if args.whole_call:
+                    runners[side] = load_artifact(path, side[0], threads=args.threads)
+                else:
+                    runners[side] = _invoker(runtimes[side[0]].load(str(path)), x)
             rounds: dict[tuple, list[float]] = {side: [] for side in runners}
             order = list(runners)
             for r in range(args.rounds):
@@ -72,9 +103,12 @@ def main() -> int:
                         run(x)
                     samples = []
                     for _ in range(args.runs):
-                        t0 = time.perf_counter()
-                        run(x)
-                        samples.append(time.perf_counter() - t0)
+                        if hasattr(run, "timed"):
+                            samples.append(run.timed())
+                        else:
+                            t0 = time.perf_counter()
+                            run(x)
+                            samples.append(time.perf_counter() - t0)
                     rounds[side].append(statistics.median(samples) * 1e3)
             for a, b in pairs:
                 ratios = sorted(p / q for p, q in zip(rounds[a], rounds[b]))
