@@ -203,6 +203,9 @@ def test_non_finite_and_non_positive_timeouts_are_refused(sshd_server, tmp_path)
 HOST = textwrap.dedent("""
     import faulthandler, signal, sys
     faulthandler.register(signal.SIGUSR1, all_threads=True)  # a hang shows where (_exits)
+    # As a terminal starts it: a shell's background job (`cmd &`, nohup) starts with SIGINT ignored, which a
+    # child inherits, and then Ctrl-C raises nothing (seen: the slow suite run in the background, a hang here).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     from pathlib import Path
     from edge_bench.devices import open_transport, read_profile
     with open_transport(read_profile(Path(sys.argv[1]))) as device:
