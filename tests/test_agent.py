@@ -335,8 +335,9 @@ def test_a_killed_job_keeps_what_it_measured(pushed, split, artifacts, tmp_path)
 
 
 def _numpy_runtime_python() -> str | None:
-    """A Python >= 3.12 with numpy and executorch-numpy-runtime: $EDGE_BENCH_NUMPY_RUNTIME_PYTHON, else on PATH."""
-    found = [os.environ.get("EDGE_BENCH_NUMPY_RUNTIME_PYTHON")]
+    """A Python >= 3.12 with numpy and executorch-numpy-runtime: $EDGE_BENCH_NUMPY_RUNTIME_PYTHON, the device venv
+    ($EDGE_BENCH_DEVICE_PYTHON, tools/device-venv: CI sets it), else on PATH."""
+    found = [os.environ.get("EDGE_BENCH_NUMPY_RUNTIME_PYTHON"), os.environ.get("EDGE_BENCH_DEVICE_PYTHON")]
     found += [shutil.which(name) for name in ("python3.13", "python3.12")]
     for python in filter(None, found):
         probe = subprocess.run([python, "-c", "import numpy, executorch_numpy_runtime"], capture_output=True)
