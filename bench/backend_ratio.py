@@ -37,28 +37,43 @@ def _input(clip, tower: str, shape) -> np.ndarray:
     return np.random.default_rng(0).standard_normal(shape).astype(np.float32)
 
 
-def _invoker(model, x: np.ndarray):
-    """The agent's timed region as a call: inputs set (untimed in the agent, cheap here), then invoke."""
+def _agent_region(model, x: np.ndarray):
+    """One inference timed as the agent times it (seconds): inputs set untimed, then the runtime's invoke."""
     inputs = [np.ascontiguousarray(x)]
 
-    def run(_x=None) -> None:
-        model.set_inputs(inputs)
-        model.invoke()
-
-    def timed(_x=None) -> float:
+    def timed() -> float:
         model.set_inputs(inputs)
         t0 = time.perf_counter()
         model.invoke()
         return time.perf_counter() - t0
 
-    run.timed = timed
-    return run
+    return timed
+
+
+def _whole_call(runner, x: np.ndarray):
+    """One inference timed as the host runner's numpy-in, numpy-out call (seconds)."""
+
+    def timed() -> float:
+        t0 = time.perf_counter()
+        runner(x)
+        return time.perf_counter() - t0
+
+    return timed
+
+
+def _pair(text: str) -> tuple[tuple[str, str], tuple[str, str]]:
+    """'backend:precision/backend:precision' as two (backend, precision), or a one-line argparse error."""
+    sides = [tuple(side.split(":")) for side in text.split("/")]
+    if len(sides) != 2 or any(len(side) != 2 or not all(side) for side in sides):
+        raise argparse.ArgumentTypeError(f"{text!r} is not A/B as backend:precision/backend:precision")
+    return sides[0], sides[1]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=["edgeclip-teacher", "edgeclip-s-distilled"])
-    parser.add_argument("--pairs", nargs="+", default=DEFAULT_PAIRS, help="A/B as backend:precision/backend:precision")
+    parser.add_argument("--pairs", nargs="+", type=_pair, default=[_pair(p) for p in DEFAULT_PAIRS],
+                        help="A/B as backend:precision/backend:precision")
     parser.add_argument("--towers", nargs="+", default=["image", "text"])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=15)
@@ -74,7 +89,7 @@ def main() -> int:
     from edge_bench.converters import convert, load_artifact
     from edge_bench.models import create_model
 
-    pairs = [tuple(tuple(side.split(":")) for side in pair.split("/")) for pair in args.pairs]
+    pairs = args.pairs
     wanted = sorted({side for pair in pairs for side in pair})
     region = "the host runner's whole call" if args.whole_call else "the agent's timed region (runtime invoke)"
     print(f"# threads {args.threads}, {args.rounds} rounds x {args.runs} runs per artifact, interleaved; timed: {region}", flush=True)
@@ -91,24 +106,17 @@ def main() -> int:
                 x = _input(clip, tower, spec["shape"])
                 path = artifact_set.artifact(tower, 1)
                 if args.whole_call:
-                    runners[side] = load_artifact(path, side[0], threads=args.threads)
+                    runners[side] = _whole_call(load_artifact(path, side[0], threads=args.threads), x)
                 else:
-                    runners[side] = _invoker(runtimes[side[0]].load(str(path)), x)
+                    runners[side] = _agent_region(runtimes[side[0]].load(str(path)), x)
             rounds: dict[tuple, list[float]] = {side: [] for side in runners}
             order = list(runners)
             for r in range(args.rounds):
                 for side in order[r % len(order):] + order[:r % len(order)]:
-                    run = runners[side]
-                    for _ in range(5):
-                        run(x)
-                    samples = []
-                    for _ in range(args.runs):
-                        if hasattr(run, "timed"):
-                            samples.append(run.timed())
-                        else:
-                            t0 = time.perf_counter()
-                            run(x)
-                            samples.append(time.perf_counter() - t0)
+                    timed = runners[side]
+                    for _ in range(5):  # warm-up
+                        timed()
+                    samples = [timed() for _ in range(args.runs)]
                     rounds[side].append(statistics.median(samples) * 1e3)
             for a, b in pairs:
                 ratios = sorted(p / q for p, q in zip(rounds[a], rounds[b]))
