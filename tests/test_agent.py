@@ -350,7 +350,7 @@ def test_the_numpy_runtime_runs_the_same_pte_without_torch(pushed, split, artifa
     """The device path: executorch-numpy-runtime, with torch and the host package unimportable."""
     python = _numpy_runtime_python()
     if python is None:
-        pytest.skip("no Python >= 3.12 with executorch-numpy-runtime (set EDGE_BENCH_NUMPY_RUNTIME_PYTHON)")
+        pytest.skip("no Python >= 3.12 with executorch-numpy-runtime (set EDGE_BENCH_DEVICE_PYTHON to tools/device-venv's, or EDGE_BENCH_NUMPY_RUNTIME_PYTHON)")
     model, folder = split
     b1, gallery = artifacts("executorch", "image")
     job = make_job(tmp_path, "executorch", "image", b1, gallery, folder / "images.npy")
