@@ -33,6 +33,7 @@ def main() -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
     from edge_bench.agent.spec import Protocol
+    from edge_bench.cli.profile_view import coverage
     from edge_bench.records.codec import encode
     from edge_bench.runner import RunPlan, Runner
     from edge_bench.store import Store
@@ -63,7 +64,7 @@ def main() -> int:
                 continue
             print(f"  {tower}: timed median {med:.3f} ms; profiled execute {p.execute_ms or 0:.3f} ms "
                   f"({_pct(p.explained)} of each profiled run in operator events); "
-                  f"sum of operators {p.op_total_ms or 0:.3f} ms = coverage {_pct(p.coverage)}; "
+                  f"sum of operators {p.op_total_ms or 0:.3f} ms = coverage {coverage(p)}; "
                   f"outside the delegate {p.outside_delegate_ms or 0:.3f} ms; delegate calls/partitions {p.delegate_calls}; "
                   f"pass {p.wall_s:.2f} s of the tower job's {p.job_wall_s:.2f} s = overhead {_pct(p.overhead_share)}")
             for b in p.blocks:

@@ -210,6 +210,9 @@ def test_etdump_of_a_real_pte_maps_kernels_to_the_students_modules(tmp_path):
     assert sum(b.ms for b in p.blocks) == pytest.approx(p.op_total_ms + overhead) and overhead < p.execute_ms
     assert p.outside_delegate_ms >= max(r.median_ms for r in split)
     assert 0.5 < p.explained <= 1.0 + 1e-9  # the events lie inside Method::execute, run by run
+    # XNNPACK's kernels read in whole microseconds; their remainders are in the delegate calls' rows, inside the sum
+    assert p.floored_kernels == sum(1 for r in p.ops if r.kind == "delegate") > 0
+    assert p.floor_slack_ms == 0 and p.coverage_upper is None
 
 
 def test_numpy_runtime_says_plainly_it_cannot_profile():
@@ -293,3 +296,24 @@ def test_the_cli_block_table_has_every_block_of_both_towers_like_the_json():
             assert shown[b.block][1 + 3 * column] == f"{b.ms:.3f}", (name, b.block)
     assert shown["patch embedding"][4] == "-" and shown["token embedding"][1] == "-"
     assert shown["token embedding"][6] == "0.040"  # the text tower's portable token lookup ran outside the delegate
+
+
+def test_kernels_read_in_whole_microseconds_give_the_coverage_an_upper_end_everywhere_it_is_shown():
+    """LiteRT's kernels read in whole microseconds, rounded down, and what they lack sits in 'runtime overhead',
+    outside the operators' sum: the CLI line and table, the TUI line and the record's figures give the range."""
+    from edge_bench.cli.profile_view import blocks_table, summary_line
+    from edge_bench.records.tower import figures
+    from tui.profile_model import summary
+
+    rows = [OpRow("Fully Connected (NC, F32) GEMM", "delegate", "mlp", median_ms=0.3)] + \
+        [OpRow("Static Reshape (NC)", "delegate", "layout", median_ms=0.0)] * 40
+    p = TowerProfile(source="litert-profiler", runs=5, ops=tuple(rows), blocks=roll_up(rows, 0.4, runtime_overhead_ms=0.08),
+                     op_total_ms=0.3, execute_ms=0.38, timed_median_ms=0.4, floored_kernels=41, floor_slack_ms=0.041)
+    assert p.coverage == pytest.approx(0.75) and p.coverage_upper == pytest.approx(0.3 / 0.4 + 0.041 / 0.4)
+    assert "coverage 75.0%, up to 85.2% with 41 kernels' sub-microsecond remainders" in summary_line("image", p)
+    assert "coverage 75%, up to 85% with the kernels' sub-microsecond remainders" in summary("image", p)
+    assert "75.0% (up to 85.2%)" in [c for col in blocks_table("x", {"image": p}).columns for c in col._cells]
+    assert figures(TowerResult(profile=p))["profile_floor_slack_ms"] == pytest.approx(0.041)
+    # no slack (ExecuTorch: the delegate calls' own rows hold the remainders): the coverage alone
+    plain = TowerProfile(**{**p.__dict__, "floor_slack_ms": 0.0})
+    assert plain.coverage_upper is None and "up to" not in summary_line("image", plain) + summary("image", plain)

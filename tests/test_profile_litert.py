@@ -77,6 +77,12 @@ def test_runs_partitions_and_portable_nodes_from_the_event_stream():
     assert p.outside_delegate_ms == pytest.approx(0.05 + 0.01)  # the portable node, and what no event covers
     assert p.explained == pytest.approx(np.median([150 / 160, 180 / 190]))
     assert p.delegate_calls == 2 and p.block("runtime overhead").ms == pytest.approx(0.01)
+    # the two kernels read in whole microseconds: up to 1 us each of theirs is in the runtime overhead's 10 us
+    assert p.floored_kernels == 2 and p.floor_slack_ms == pytest.approx(0.002)
+    assert p.coverage == pytest.approx(0.165 / 0.2) and p.coverage_upper == pytest.approx(0.167 / 0.2)
+    # a remainder smaller than the kernels' microseconds bounds what they can have lost
+    tight = {**data, "runs": [run(100, 40, 10)[:1] + [[1, 1, 151, 0, 0]] + run(100, 40, 10)[2:]]}
+    assert profile_from_events(tight, placement, "image", timed_median_ms=0.2).floor_slack_ms == pytest.approx(0.001)
 
 
 @pytest.mark.parametrize("tower", ["image", "text"])
@@ -107,6 +113,9 @@ def test_the_profiler_times_every_kernel_of_a_real_tflite_in_its_module(s_set, t
     tags = events["tags"]
     left = [sum(e[2] for e in run if tags[e[1]] == "Invoke") - sum(e[2] for e in run if e[0] in (2, 8)) for run in events["runs"]]
     assert p.block("runtime overhead").ms == pytest.approx(float(np.median(left)) / 1e3)
+    kernels = sum(1 for r in p.ops if r.kind == "delegate")
+    assert p.floored_kernels == kernels > 0
+    assert p.floor_slack_ms == pytest.approx(min(kernels * 1e-3, float(np.median(left)) / 1e3))
 
 
 def test_a_profiler_that_cannot_run_leaves_the_placement_and_says_why(s_set, tmp_path):

@@ -232,13 +232,14 @@ def test_the_report_says_where_the_time_goes_and_what_int8_keeps_float():
 
     blocks = {"patch embedding": 0.05, "attention": 0.30, "mlp": 0.25, "norms": 0.10, "residual": 0.02, "projection": 0.01}
     image = TowerFigures({**_profiled_tower(blocks).values, "latency_median_ms": 0.80, "profile_operators_ms": 0.73,
-                          "profile_outside_delegate_ms": 0.04, "profile_conversions_ms": 0.06})
+                          "profile_outside_delegate_ms": 0.04, "profile_conversions_ms": 0.06, "profile_floor_slack_ms": 0.03})
     int8 = replace(entry("teacher", 10.0, 0.8), precision="int8", towers={"image": image})
     fp32 = replace(entry("plain", 20.0, 0.5), towers={"image": tower(20.0)})  # not profiled: no row
     report = DeviceReport("dev", "", None, "", {}, "", [], [int8, fp32], [], pareto_front=[])
 
     (row,) = profile_table(report).rows
-    assert row[:7] == ("teacher tflite int8", "image", "0.800", "0.730", "91%", "0.040", "0.060")
+    # kernels read in whole microseconds may hold 0.03 ms more than the operators' sum: coverage 91%, up to 95%
+    assert row[:7] == ("teacher tflite int8", "image", "0.800", "0.730", "91% (up to 95%)", "0.040", "0.060")
     assert row[7] == "attention 0.300 (38%), mlp 0.250 (31%), norms 0.100 (12%)"
 
     kept = kept_float_table(report).rows

@@ -49,5 +49,7 @@ def summary(tower: str, p: TowerProfile) -> str:
         return (f"{tower}: placement only: {pl.get('partitions')} partition(s), {pl.get('delegated_nodes')}/{pl.get('nodes')} "
                 f"nodes delegated, QUANTIZE {pl.get('quantize')}, DEQUANTIZE {pl.get('dequantize')}")
     coverage = "-" if p.coverage is None else f"{p.coverage * 100:.0f}%"
+    if p.coverage_upper is not None:
+        coverage += f", up to {p.coverage_upper * 100:.0f}% with the kernels' sub-microsecond remainders"
     return (f"{tower}: {p.source}, {p.runs} runs; operators {p.op_total_ms or 0:.3f} ms of the timed median "
             f"{p.timed_median_ms or 0:.3f} ms (coverage {coverage}); outside the delegate {p.outside_delegate_ms or 0:.3f} ms")

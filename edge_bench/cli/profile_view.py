@@ -18,13 +18,20 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value * 100:.1f}%"
 
 
+def coverage(p: TowerProfile) -> str:
+    """The coverage, with its upper end when kernels read in whole microseconds leave time outside the sum."""
+    if p.coverage_upper is None:
+        return _pct(p.coverage)
+    return f"{_pct(p.coverage)}, up to {_pct(p.coverage_upper)} with {p.floored_kernels} kernels' sub-microsecond remainders"
+
+
 def summary_line(tower: str, p: TowerProfile) -> str:
     """One line: coverage, time outside the delegate, delegate calls, the pass's overhead on the job's wall time."""
     if p.status != "ok":
         return f"{tower}: profile {p.status}: {p.reason}"
     parts = [f"{tower}: {p.source}, {p.runs} runs"]
     if p.op_total_ms is not None:
-        parts.append(f"operators {p.op_total_ms:.3f} ms vs timed median {_ms(p.timed_median_ms)} ms (coverage {_pct(p.coverage)})")
+        parts.append(f"operators {p.op_total_ms:.3f} ms vs timed median {_ms(p.timed_median_ms)} ms (coverage {coverage(p)})")
     if p.execute_ms is not None:
         parts.append(f"profiled execute {p.execute_ms:.3f} ms" + ("" if p.explained is None else f", {_pct(p.explained)} of it in operator events"))
     if p.outside_delegate_ms is not None:
@@ -57,7 +64,8 @@ def blocks_table(label: str, towers: dict[str, TowerProfile]) -> Table:
         table.add_row(*cells)
     totals = ["sum of operators"]
     for p in towers.values():
-        totals += [_ms(p.op_total_ms), _pct(p.coverage), _ms(p.outside_delegate_ms)]
+        upper = "" if p.coverage_upper is None else f" (up to {_pct(p.coverage_upper)})"
+        totals += [_ms(p.op_total_ms), _pct(p.coverage) + upper, _ms(p.outside_delegate_ms)]
     table.add_row(*totals, style="bold")
     return table
 

@@ -174,11 +174,16 @@ def profile_from_events(events, tower: str, timed_median_ms: float | None, has_r
         runtime_overhead = max(0.0, (execute_ms or 0.0) - op_total)
     portable = sum(r.median_ms or 0.0 for r in rows if r.kind == "portable")
     runs = max((r.n for r in rows), default=0)
+    floored = sum(1 for r in rows if r.kind == "delegate")
     notes = () if has_record else ("no ETRecord beside the artifact: blocks from operator names only",)
+    if floored:  # XNNPACK hands its kernels' times over in whole microseconds; the delegate call's own row keeps the rest
+        notes += (f"XNNPACK kernel times are whole microseconds rounded down: up to {floored * 1e-3:.3f} ms of kernel "
+                  "time sits in 'delegate overhead'",)
     return TowerProfile(
         source="etdump", runs=runs, ops=tuple(rows), blocks=roll_up(rows, timed_median_ms, runtime_overhead),
         op_total_ms=op_total, execute_ms=execute_ms, timed_median_ms=timed_median_ms,
         outside_delegate_ms=portable + runtime_overhead, delegate_calls=calls, notes=notes, explained=explained(events),
+        floored_kernels=floored,
     )
 
 

@@ -149,12 +149,16 @@ def profile_from_events(data: dict, placement: dict, tower: str, timed_median_ms
     op_total = sum(r.median_ms or 0.0 for r in rows)
     portable = sum(r.median_ms or 0.0 for r in rows if r.kind == "portable")
     explained = statistics.median(t / i for i, t in zip(invokes, totals) if i > 0) if any(invokes) else None
-    notes = ("LiteRT's CompiledModel profiler (libLiteRt), the timed interpreter's XNNPACK kernels; "
-             "times are whole microseconds, so kernels under 1 us read 0",)
+    floored = sum(1 for r in rows if r.kind == "delegate")
+    slack = min(floored * 1e-3, overhead)  # each kernel's sub-microsecond remainder is in Invoke's, not in an event
+    notes = ("LiteRT's CompiledModel profiler (libLiteRt), the timed interpreter's XNNPACK kernels; times are whole "
+             f"microseconds rounded down, so kernels under 1 us read 0 and up to {slack:.3f} ms of kernel time "
+             "sits in 'runtime overhead'",)
     return TowerProfile(source="litert-profiler", runs=len(runs), ops=tuple(rows), blocks=roll_up(rows, timed_median_ms, overhead),
                         op_total_ms=op_total, execute_ms=execute_ms, timed_median_ms=timed_median_ms,
                         outside_delegate_ms=portable + overhead, explained=explained, delegate_calls=placement.get("partitions"),
-                        placement={k: v for k, v in placement.items() if k != "run_order"}, notes=notes)
+                        placement={k: v for k, v in placement.items() if k != "run_order"},
+                        floored_kernels=floored, floor_slack_ms=slack, notes=notes)
 
 
 def read_events(path: Path, placement: dict, tower: str, timed_median_ms: float | None) -> TowerProfile:

@@ -93,6 +93,13 @@ class TowerProfile:
     """Wall time of the profiling pass on the device."""
     job_wall_s: float | None = None
     """Wall time of the agent's whole tower job (profiling pass included)."""
+    floored_kernels: int = 0
+    """Kernel rows whose runtime reports each time in whole microseconds, rounded down (XNNPACK's profiler, on both
+    runtimes): each of them ran up to 1 us longer than it reads."""
+    floor_slack_ms: float = 0.0
+    """What the operators' sum may lack because of that rounding and holds elsewhere: up to 1 us per floored kernel
+    whose remainder lands outside the sum (LiteRT: in 'runtime overhead'), bounded by that remainder. 0 where the
+    remainder is already in the sum (ExecuTorch: each delegate call's own row, 'delegate overhead', holds it)."""
     notes: tuple[str, ...] = ()
     files: dict[str, str] = field(default_factory=dict)
     """Profile files kept on the host (etdump, etrecord, benchmark_model CSV)."""
@@ -103,6 +110,14 @@ class TowerProfile:
         if not self.op_total_ms or not self.timed_median_ms:
             return None
         return self.op_total_ms / self.timed_median_ms
+
+    @property
+    def coverage_upper(self) -> float | None:
+        """The coverage if every floored kernel whose remainder is outside the sum took its whole microsecond more
+        (`floor_slack_ms`): with `coverage`, the range the rounding leaves; None when the rounding moves nothing."""
+        if self.coverage is None or self.floor_slack_ms <= 0:
+            return None
+        return (self.op_total_ms + self.floor_slack_ms) / self.timed_median_ms
 
     @property
     def conversions_ms(self) -> float:

@@ -308,6 +308,7 @@ def _block_ms(name: str) -> Callable[[TowerResult], Any]:
 
 TOWER_FIGURES += (
     Figure("profile_operators_ms", "profiled ops ms", lambda t: _profiled(t) and _profiled(t).op_total_ms, ".3f"),
+    Figure("profile_floor_slack_ms", "floor slack ms", lambda t: _profiled(t) and _profiled(t).floor_slack_ms, ".3f"),
     Figure("profile_outside_delegate_ms", "outside delegate ms", lambda t: _profiled(t) and _profiled(t).outside_delegate_ms, ".3f"),
     Figure("profile_conversions_ms", "int8<->float ms", lambda t: _profiled(t) and _profiled(t).conversions_ms, ".3f"),
     *(Figure(f"profile_{b.replace(' ', '_')}_ms", f"{b} ms", _block_ms(b), ".3f") for b in BLOCKS),
@@ -315,7 +316,8 @@ TOWER_FIGURES += (
     Figure("profile_job_wall_ms", "tower job ms", lambda t: _ms(t.profile.job_wall_s) if t.profile else None, ".0f"),
 )
 """With --profile: the roll-up by block (ms per inference, from the profiling pass), the sum of the per-operator
-rows, the time outside the delegate and in int8<->float conversions; the pass's own wall time and the tower job's."""
+rows (and what that sum may lack to kernels read in whole microseconds), the time outside the delegate and in
+int8<->float conversions; the pass's own wall time and the tower job's."""
 
 
 def figures(tower: TowerResult) -> dict[str, Any]:

@@ -29,6 +29,14 @@ def _share(ms: float | None, whole: float | None) -> str:
     return fmt.DASH if ms is None or not whole else f"{100 * ms / whole:.0f}%"
 
 
+def _coverage(f, median: float | None) -> str:
+    """The operators' share of the timed median, and its upper end where kernels read in whole microseconds leave
+    their remainders outside the sum."""
+    ops, slack = f.profile_operators_ms, f.values.get("profile_floor_slack_ms")
+    low = _share(ops, median)
+    return low if not slack or ops is None else f"{low} (up to {_share(ops + slack, median)})"
+
+
 def profile_table(report: DeviceReport) -> Table | None:
     """Per profiled job and tower: coverage of the timed median, time outside the delegate, int8<->float
     conversions, and the largest blocks."""
@@ -41,14 +49,15 @@ def profile_table(report: DeviceReport) -> Table | None:
             median = f.latency_median_ms
             blocks = sorted(((b, getattr(f, _key(b)) or 0.0) for b in BLOCKS), key=lambda item: -item[1])
             top = ", ".join(f"{b} {ms:.3f} ({_share(ms, median)})" for b, ms in blocks[:TOP_BLOCKS] if ms > 0)
-            rows.append((report.label(e), tower, fmt.num(median), fmt.num(f.profile_operators_ms), _share(f.profile_operators_ms, median),
+            rows.append((report.label(e), tower, fmt.num(median), fmt.num(f.profile_operators_ms), _coverage(f, median),
                          fmt.num(f.profile_outside_delegate_ms), fmt.num(f.profile_conversions_ms), top or fmt.DASH))
     if not rows:
         return None
     return Table(("job", "tower", "timed ms", "ops ms", "coverage", "outside ms", "int8<->float ms", "largest blocks (ms, share)"),
                  tuple(rows), align="llrrrrrl", title="Profiled jobs: where the time goes",
                  caption="from each job's profiling pass (after its timed loops); coverage = the operators' sum over the timed "
-                         "median; outside = portable kernels and the runtime's own time; shares of the timed median")
+                         "median (up to: with each kernel read in whole microseconds given its full microsecond more); "
+                         "outside = portable kernels and the runtime's own time; shares of the timed median")
 
 
 def kept_float_table(report: DeviceReport) -> Table | None:
