@@ -32,6 +32,17 @@ if _WORKER and int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) >= (os.cpu_
     # a worker per core: torch's intra-op pool (and what it starts) takes one thread, not every core
     # twice over (a tower run by the agent sets its own runtime's threads from the device profile)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+if "ANDROID_ADB_SERVER_PORT" not in os.environ:
+    # Each test process talks to its own adb server: two workers whose real adb clients both find no server on the
+    # default port 5037 start one each at the same moment, and the loser fails ("Address already in use").
+    import socket
+
+    with socket.socket() as _probe:
+        _probe.bind(("127.0.0.1", 0))
+        os.environ["ANDROID_ADB_SERVER_PORT"] = str(_probe.getsockname()[1])
+    _OWN_ADB_SERVER = True
+else:
+    _OWN_ADB_SERVER = False
 for _name in SHARED_CACHES:
     (_SHARED / _name).mkdir(parents=True, exist_ok=True)
     (_SESSION_HOME / "cache").mkdir(parents=True, exist_ok=True)
@@ -39,8 +50,12 @@ for _name in SHARED_CACHES:
 
 
 def pytest_sessionfinish(session, exitstatus):  # noqa: ARG001  (the signature is fixed by the caller)
-    """Remove the process's home and, in the process that started the run, the shared caches (converted
-    artifacts: hundreds of MB) unless asked to keep them (EDGE_BENCH_KEEP_TEST_HOME)."""
+    """Stop the process's own adb server; remove the process's home and, in the process that started the run, the
+    shared caches (converted artifacts: hundreds of MB) unless asked to keep them (EDGE_BENCH_KEEP_TEST_HOME)."""
+    if _OWN_ADB_SERVER and shutil.which("adb"):  # the adb server this process's tests may have started, on its port
+        import subprocess
+
+        subprocess.run(["adb", "kill-server"], capture_output=True, timeout=30, check=False)
     if not os.environ.get("EDGE_BENCH_KEEP_TEST_HOME"):
         shutil.rmtree(_SESSION_HOME, ignore_errors=True)
         if not _WORKER:
