@@ -32,17 +32,18 @@ if _WORKER and int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) >= (os.cpu_
     # a worker per core: torch's intra-op pool (and what it starts) takes one thread, not every core
     # twice over (a tower run by the agent sets its own runtime's threads from the device profile)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-if "ANDROID_ADB_SERVER_PORT" not in os.environ:
-    # Each test process talks to its own adb server: two workers whose real adb clients both find no server on the
-    # default port 5037 start one each at the same moment, and the loser fails ("Address already in use").
+if not _WORKER:  # whether whoever started the run chose an adb server port (then every process uses it)
+    os.environ["EDGE_BENCH_TEST_ADB_PORT_GIVEN"] = "1" if "ANDROID_ADB_SERVER_PORT" in os.environ else ""
+_OWN_ADB_SERVER = not os.environ.get("EDGE_BENCH_TEST_ADB_PORT_GIVEN")
+if _OWN_ADB_SERVER:
+    # Each test process talks to its own adb server: two workers whose real adb clients both find no server on one
+    # port start one each at the same moment, and the loser fails ("Address already in use"). A worker inherits its
+    # controller's environment, so it picks its own port here rather than keep the one it inherited.
     import socket
 
     with socket.socket() as _probe:
         _probe.bind(("127.0.0.1", 0))
         os.environ["ANDROID_ADB_SERVER_PORT"] = str(_probe.getsockname()[1])
-    _OWN_ADB_SERVER = True
-else:
-    _OWN_ADB_SERVER = False
 for _name in SHARED_CACHES:
     (_SHARED / _name).mkdir(parents=True, exist_ok=True)
     (_SESSION_HOME / "cache").mkdir(parents=True, exist_ok=True)
