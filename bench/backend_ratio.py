@@ -26,6 +26,7 @@ import time
 import warnings
 
 import numpy as np
+from bench_args import check_axes, positive, run
 
 DEFAULT_PAIRS = ["executorch:fp32/tflite:fp32", "executorch:int8-dynamic/tflite:int8-dynamic", "executorch:int8/executorch:fp32",
                  "tflite:int8/tflite:fp32", "executorch:int8/executorch:int8-dynamic", "tflite:int8/tflite:int8-dynamic"]
@@ -74,12 +75,15 @@ def main() -> int:
     parser.add_argument("--models", nargs="+", default=["edgeclip-teacher", "edgeclip-s-distilled"])
     parser.add_argument("--pairs", nargs="+", type=_pair, default=[_pair(p) for p in DEFAULT_PAIRS],
                         help="A/B as backend:precision/backend:precision")
-    parser.add_argument("--towers", nargs="+", default=["image", "text"])
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--runs", type=int, default=30, help="timed inferences per artifact per round")
+    parser.add_argument("--towers", nargs="+", choices=("image", "text"), default=["image", "text"])
+    parser.add_argument("--threads", type=positive, default=2)
+    parser.add_argument("--rounds", type=positive, default=15)
+    parser.add_argument("--runs", type=positive, default=30, help="timed inferences per artifact per round")
     parser.add_argument("--whole-call", action="store_true", help="time the host runner's whole numpy call, not the agent's region")
-    args = parser.parse_args()
+    return run(parser, _run, parser.parse_args())
+
+
+def _run(args) -> int:
     warnings.simplefilter("ignore")
     os.environ.setdefault("TQDM_DISABLE", "1")
     from executorch.extension.pybindings import portable_lib
@@ -91,6 +95,7 @@ def main() -> int:
 
     pairs = args.pairs
     wanted = sorted({side for pair in pairs for side in pair})
+    check_axes(args.models, {b for b, _ in wanted}, {p for _, p in wanted})
     region = "the host runner's whole call" if args.whole_call else "the agent's timed region (runtime invoke)"
     print(f"# threads {args.threads}, {args.rounds} rounds x {args.runs} runs per artifact, interleaved; timed: {region}", flush=True)
     # The agent's runtimes open before any conversion loads a program (ExecuTorch sizes its pool only before that).

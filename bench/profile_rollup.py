@@ -19,18 +19,24 @@ import json
 import os
 import sys
 
+from bench_args import check_axes, positive, run
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="+", default=["edgeclip-teacher", "edgeclip-s-distilled"])
     parser.add_argument("--backends", nargs="+", default=["executorch", "tflite"])
     parser.add_argument("--precision", default="fp32")
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--runs", type=int, default=20, help="inferences of the profiling pass")
-    parser.add_argument("--n-images", type=int, default=None)
+    parser.add_argument("--threads", type=positive, default=2)
+    parser.add_argument("--runs", type=positive, default=20, help="inferences of the profiling pass")
+    parser.add_argument("--n-images", type=positive, default=None)
     parser.add_argument("--json", default=None)
-    args = parser.parse_args()
+    return run(parser, _run, parser.parse_args())
+
+
+def _run(args) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    check_axes(args.models, args.backends, [args.precision])
 
     from edge_bench.agent.spec import Protocol
     from edge_bench.cli.profile_view import coverage
@@ -45,6 +51,8 @@ def main() -> int:
     out = []
     for row in store.jobs(run_id=outcome.run_id):
         print(f"\n== {row.model} {row.backend} {row.precision} ({row.status}) threads={args.threads}")
+        if row.error:  # a job that failed or was skipped says why, in one line
+            print(f"  {' '.join(str(row.error).split())}")
         for tower in ("image", "text"):
             t = row.record.tower(tower)
             p = t.profile

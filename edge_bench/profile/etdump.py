@@ -177,7 +177,8 @@ def profile_from_events(events, tower: str, timed_median_ms: float | None, has_r
     floored = sum(1 for r in rows if r.kind == "delegate")
     notes = () if has_record else ("no ETRecord beside the artifact: blocks from operator names only",)
     if floored:  # XNNPACK hands its kernels' times over in whole microseconds; the delegate call's own row keeps the rest
-        notes += (f"XNNPACK kernel times are whole microseconds rounded down: up to {floored * 1e-3:.3f} ms of kernel "
+        held = min(floored * 1e-3, sum(r.median_ms or 0.0 for r in rows if r.kind == "delegate-call"))
+        notes += (f"XNNPACK kernel times are whole microseconds rounded down: up to {held:.3f} ms of kernel "
                   "time sits in 'delegate overhead'",)
     return TowerProfile(
         source="etdump", runs=runs, ops=tuple(rows), blocks=roll_up(rows, timed_median_ms, runtime_overhead),
